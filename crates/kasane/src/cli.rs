@@ -1,0 +1,22 @@
+//! Command-line definitions. Each subcommand's arguments live beside its code in
+//! `commands/<name>.rs`; this file only lists them.
+
+use clap::{Parser, Subcommand};
+
+use crate::commands;
+
+/// kasane (重ね, "layers"): make container images smaller and their builds faster.
+#[derive(Debug, Parser)]
+#[command(name = "kasane", version, about, long_about = None, propagate_version = true)]
+#[command(after_help = "Exit codes: 0 ok, 1 findings or a failed CI gate, 2 usage or input error.")]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Every subcommand, one line of help each.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Parse Dockerfiles and print their syntax tree (kasane's own JSON, or BuildKit's shape).
+    Parse(commands::parse::Args),
+}

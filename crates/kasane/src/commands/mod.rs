@@ -1,0 +1,14 @@
+//! One module per subcommand. Each has an `Args` struct (clap) and a `run` function that
+//! calls the libraries and renders their results.
+
+pub(crate) mod parse;
+
+use crate::cli::{Cli, Command};
+use crate::exit::Outcome;
+
+/// Runs the chosen subcommand.
+pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    match cli.command {
+        Command::Parse(args) => parse::run(args),
+    }
+}
