@@ -1,0 +1,1 @@
+//! Dockerfile parser that reads every Dockerfile as BuildKit does, losslessly.
