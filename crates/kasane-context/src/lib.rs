@@ -1,0 +1,19 @@
+//! Build contexts: what `docker build` sends and why.
+//!
+//! - [`PatternMatcher`]: .dockerignore matching with exactly the semantics of
+//!   `github.com/moby/patternmatcher` (or of Docker 20.10's `pkg/fileutils`, see [`Dialect`]),
+//!   checked differentially against the Go implementation and against a real engine.
+//! - [`read_all`] and [`locate_ignore_file`]: reading ignore files and choosing which one a
+//!   build uses.
+
+mod gopath;
+mod ignorefile;
+mod matcher;
+mod pattern;
+mod re2;
+
+pub use ignorefile::{
+    Builder, IgnoreFileError, IgnoreLine, locate_ignore_file, read_all, read_ignore_file,
+};
+pub use matcher::{MatchInfo, PatternMatcher};
+pub use pattern::{Dialect, IgnorePattern, PatternError, go_regex_is_match};
