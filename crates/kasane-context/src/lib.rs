@@ -5,15 +5,26 @@
 //!   checked differentially against the Go implementation and against a real engine.
 //! - [`read_all`] and [`locate_ignore_file`]: reading ignore files and choosing which one a
 //!   build uses.
+//! - [`walk_context`] and [`analyze_context`]: the entries a given engine sends (exceptions,
+//!   pruning, symlinks sent as links, unreadable entries) and a size report.
 
 mod gopath;
 mod ignorefile;
 mod matcher;
 mod pattern;
 mod re2;
+mod report;
+mod walk;
 
 pub use ignorefile::{
     Builder, IgnoreFileError, IgnoreLine, locate_ignore_file, read_all, read_ignore_file,
 };
 pub use matcher::{MatchInfo, PatternMatcher};
 pub use pattern::{Dialect, IgnorePattern, PatternError, go_regex_is_match};
+pub use report::{
+    ContextError, ContextOptions, ContextReport, Problem, RateError, SizedPath, analyze_context,
+    parse_rate,
+};
+pub use walk::{
+    ContextEntry, ContextWalk, Engine, EntryKind, WalkError, WalkProblem, walk_context,
+};
