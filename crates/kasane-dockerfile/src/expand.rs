@@ -29,7 +29,9 @@
 //! (`unsupported modifier (:=) in substitution`).
 //!
 //! Deliberate differences from BuildKit:
-//! - `${…}` nested more than [`MAX_NESTING`] deep is an error instead of recursing without bound.
+//! - `${…}` nested more than [`MAX_NESTING`] deep is an error instead of recursing without bound,
+//!   and an expansion that grows past [`MAX_EXPANDED_LEN`] bytes is an error instead of
+//!   exhausting memory.
 //! - Environment keys are compared case-sensitively (BuildKit's Linux behaviour; on Windows it
 //!   folds case).
 //! - In error messages, the input is quoted like Go's `%q` for ASCII and common control
@@ -47,7 +49,12 @@ use unicode_class::{is_digit, is_letter};
 
 /// How deep `${a:-${b:-…}}` may nest before expansion gives up with
 /// [`ExpandErrorKind::TooDeep`] (BuildKit has no limit; no real Dockerfile comes close).
-pub const MAX_NESTING: usize = 100;
+pub const MAX_NESTING: usize = 64;
+
+/// How long (in bytes) an expansion may grow beyond its input before it fails with
+/// [`ExpandErrorKind::TooLong`]: `$V$V$V…` or `${V//?/$V}` on a large value would otherwise
+/// take all memory (BuildKit would try).
+pub const MAX_EXPANDED_LEN: usize = 32 << 20;
 
 /// Where the lexer looks variables up. Implemented for maps, pair slices, [`NoEnv`] and
 /// closures wrapped in [`EnvFn`], so callers can hand in whatever scope they keep.
@@ -187,6 +194,12 @@ pub enum ExpandErrorKind {
     #[error("substitutions nested more than {limit} deep")]
     TooDeep {
         /// The limit, [`MAX_NESTING`].
+        limit: usize,
+    },
+    /// The expansion grew past [`MAX_EXPANDED_LEN`] bytes.
+    #[error("expansion longer than {limit} bytes")]
+    TooLong {
+        /// The limit in bytes.
         limit: usize,
     },
 }
@@ -391,6 +404,20 @@ impl<'a, E: Env + ?Sized> Run<'a, E> {
         Some(c)
     }
 
+    /// The most output one expansion of this input may produce.
+    fn max_len(&self) -> usize {
+        MAX_EXPANDED_LEN.max(self.src.len())
+    }
+
+    fn check_len(&self, len: usize) -> Result<(), ExpandErrorKind> {
+        if len > self.max_len() {
+            return Err(ExpandErrorKind::TooLong {
+                limit: self.max_len(),
+            });
+        }
+        Ok(())
+    }
+
     fn at_end(&self) -> bool {
         self.pos >= self.src.len()
     }
@@ -465,6 +492,7 @@ impl<'a, E: Env + ?Sized> Run<'a, E> {
                 }
             };
             out.push_str(&piece);
+            self.check_len(out.len())?;
             if self.split {
                 // Text from an unquoted expansion is split; quotes and `<<` stay whole.
                 if splits {
@@ -501,7 +529,7 @@ impl<'a, E: Env + ?Sized> Run<'a, E> {
         self.depth -= 1;
         match result {
             Ok((word, _)) => Ok(word),
-            Err(e @ ExpandErrorKind::TooDeep { .. }) => Err(e),
+            Err(e @ (ExpandErrorKind::TooDeep { .. } | ExpandErrorKind::TooLong { .. })) => Err(e),
             Err(_) if self.at_end() => Err(at_end),
             Err(e) => Err(e),
         }
@@ -614,19 +642,15 @@ impl<'a, E: Env + ?Sized> Run<'a, E> {
         name
     }
 
+    /// `$name` or `${…}`, at a `$`.
     fn dollar(&mut self) -> Result<String, ExpandErrorKind> {
         self.bump();
-        let skip_unset = self.lexer.skip_unset;
         if self.peek() != Some('{') {
             let name = self.name();
             if name.is_empty() {
                 return Ok("$".to_owned());
             }
-            return Ok(match self.lookup(&name) {
-                Some(value) => value,
-                None if skip_unset => format!("${name}"),
-                None => String::new(),
-            });
+            return Ok(self.plain(&name, false));
         }
         self.bump();
         match self.peek() {
@@ -635,56 +659,72 @@ impl<'a, E: Env + ?Sized> Run<'a, E> {
             Some(_) => {}
         }
         let name = self.name();
-        let first = self.bump();
-        let mut modifier = String::from(first.unwrap_or(END_RUNE));
-        match first {
-            Some('}') => Ok(match self.lookup(&name) {
-                Some(value) => value,
-                None if skip_unset => format!("${{{name}}}"),
-                None => String::new(),
-            }),
-            Some(':' | '+' | '-' | '?' | '#' | '%') => {
-                let null_is_unset = first == Some(':');
-                let op = if null_is_unset {
-                    let op = self.bump();
-                    modifier.push(op.unwrap_or(END_RUNE));
-                    op
-                } else {
-                    first
-                };
-                let is_trim = matches!(op, Some('#' | '%'));
-                if null_is_unset && is_trim {
-                    return Err(ExpandErrorKind::UnsupportedModifier(modifier));
-                }
-                let word = self.nested('}', is_trim, ExpandErrorKind::MissingBrace)?;
-                let value = self.lookup(&name);
-                if value.is_none() && skip_unset {
-                    return Ok(format!("${{{name}{modifier}{word}}}"));
-                }
-                self.apply(&name, op, &modifier, word, value, null_is_unset)
-            }
-            Some('/') => {
-                let all = self.peek() == Some('/');
-                if all {
-                    self.bump();
-                }
-                let pattern = self.nested('/', true, ExpandErrorKind::MissingSlash)?;
-                let replacement = self.nested('}', true, ExpandErrorKind::MissingBrace)?;
-                let value = self.lookup(&name);
-                if value.is_none() && skip_unset {
-                    // BuildKit writes one `/` back even for `//`.
-                    return Ok(format!("${{{name}/{pattern}/{replacement}}}"));
-                }
-                let compiled =
-                    Pattern::compile(&pattern, true).map_err(|e| invalid_pattern(&pattern, &e))?;
-                let value = value.unwrap_or_default();
-                Ok(if all {
-                    compiled.replace_all(&value, &replacement)
-                } else {
-                    compiled.replace_first(&value, &replacement)
-                })
-            }
-            _ => Err(ExpandErrorKind::UnsupportedModifier(modifier)),
+        match self.bump() {
+            Some('}') => Ok(self.plain(&name, true)),
+            Some(first @ (':' | '+' | '-' | '?' | '#' | '%')) => self.modifier(&name, first),
+            Some('/') => self.replace(&name),
+            other => Err(ExpandErrorKind::UnsupportedModifier(
+                other.unwrap_or(END_RUNE).to_string(),
+            )),
+        }
+    }
+
+    /// `$name` or `${name}`.
+    fn plain(&mut self, name: &str, braced: bool) -> String {
+        match self.lookup(name) {
+            Some(value) => value,
+            None if self.lexer.skip_unset && braced => format!("${{{name}}}"),
+            None if self.lexer.skip_unset => format!("${name}"),
+            None => String::new(),
+        }
+    }
+
+    /// `${name<op>word}` after its first modifier character `first`.
+    fn modifier(&mut self, name: &str, first: char) -> Result<String, ExpandErrorKind> {
+        let null_is_unset = first == ':';
+        let mut modifier = String::from(first);
+        let op = if null_is_unset {
+            let op = self.bump();
+            modifier.push(op.unwrap_or(END_RUNE));
+            op
+        } else {
+            Some(first)
+        };
+        let is_trim = matches!(op, Some('#' | '%'));
+        if null_is_unset && is_trim {
+            return Err(ExpandErrorKind::UnsupportedModifier(modifier));
+        }
+        let word = self.nested('}', is_trim, ExpandErrorKind::MissingBrace)?;
+        let value = self.lookup(name);
+        if value.is_none() && self.lexer.skip_unset {
+            return Ok(format!("${{{name}{modifier}{word}}}"));
+        }
+        self.apply(name, op, &modifier, word, value, null_is_unset)
+    }
+
+    /// `${name/pattern/replacement}` or `${name//pattern/replacement}` after the first `/`.
+    fn replace(&mut self, name: &str) -> Result<String, ExpandErrorKind> {
+        let all = self.peek() == Some('/');
+        if all {
+            self.bump();
+        }
+        let pattern = self.nested('/', true, ExpandErrorKind::MissingSlash)?;
+        let replacement = self.nested('}', true, ExpandErrorKind::MissingBrace)?;
+        let value = self.lookup(name);
+        if value.is_none() && self.lexer.skip_unset {
+            // BuildKit writes one `/` back even for `//`.
+            return Ok(format!("${{{name}/{pattern}/{replacement}}}"));
+        }
+        let compiled =
+            Pattern::compile(&pattern, true).map_err(|e| invalid_pattern(&pattern, &e))?;
+        let value = value.unwrap_or_default();
+        if all {
+            let limit = self.max_len();
+            compiled
+                .replace_all(&value, &replacement, limit)
+                .ok_or(ExpandErrorKind::TooLong { limit })
+        } else {
+            Ok(compiled.replace_first(&value, &replacement))
         }
     }
 
@@ -782,4 +822,151 @@ fn go_quote(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn word(input: &str, env: &[(&str, &str)]) -> Result<String, ExpandErrorKind> {
+        Lexer::default()
+            .process_word(input, env)
+            .map(|e| e.value)
+            .map_err(|e| e.kind)
+    }
+
+    #[test]
+    fn every_env_kind_answers() {
+        let pairs: &[(&str, &str)] = &[("A", "1"), ("A", "2")];
+        assert_eq!(word("$A", pairs).unwrap(), "2", "last pair wins");
+        let map = HashMap::from([("A".to_owned(), "h".to_owned())]);
+        let tree = BTreeMap::from([("A".to_owned(), "t".to_owned())]);
+        let func = EnvFn(|n: &str| (n == "A").then(|| "f".to_owned()));
+        let lexer = Lexer::default();
+        assert_eq!(lexer.process_word("$A", &map).unwrap().value, "h");
+        assert_eq!(lexer.process_word("$A", &tree).unwrap().value, "t");
+        assert_eq!(lexer.process_word("$A$B", &func).unwrap().value, "f");
+        assert_eq!(lexer.process_word("${A:-n}", &NoEnv).unwrap().value, "n");
+        let dynamic: &dyn Env = &map;
+        assert_eq!(lexer.process_word("$A", dynamic).unwrap().value, "h");
+    }
+
+    #[test]
+    fn refs_record_found_and_unset_names() {
+        let out = Lexer::default()
+            .process_word("$A ${B:-$C} ${D+x} $A", &[("A", ""), ("C", "c")][..])
+            .unwrap();
+        assert_eq!(out.value, " c  ");
+        let names = |s: &[&str]| s.iter().map(|s| (*s).to_owned()).collect::<BTreeSet<_>>();
+        assert_eq!(out.refs.matched, names(&["A", "C"]));
+        assert_eq!(out.refs.unmatched, names(&["B", "D"]));
+    }
+
+    #[test]
+    fn errors_read_like_buildkit() {
+        let err = Lexer::default()
+            .process_word("a\t${X:=1}", &NoEnv)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "failed to process \"a\\t${X:=1}\": unsupported modifier (:=) in substitution"
+        );
+        assert_eq!(
+            word("${X:?}", &[]).unwrap_err().to_string(),
+            "X: is not allowed to be unset"
+        );
+        assert_eq!(
+            word("${X:?}", &[("X", "")]).unwrap_err().to_string(),
+            "X: is not allowed to be empty"
+        );
+    }
+
+    #[test]
+    fn words_quirk_of_modifiers_is_kept() {
+        let words = Lexer::default()
+            .process_words("a${x:-b}c d$x", &NoEnv)
+            .unwrap()
+            .words;
+        assert_eq!(words, ["bc", "d"]);
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_within_a_small_stack() {
+        let run = || {
+            let depth = 100_000;
+            let input = "\"${U:-".repeat(depth) + &"}\"".repeat(depth);
+            let lexer = Lexer::default();
+            let kind = lexer.process_word(&input, &NoEnv).unwrap_err().kind;
+            assert_eq!(kind, ExpandErrorKind::TooDeep { limit: MAX_NESTING });
+            let kind = lexer.process_words(&input, &NoEnv).unwrap_err().kind;
+            assert_eq!(kind, ExpandErrorKind::TooDeep { limit: MAX_NESTING });
+            // Just inside the limit still works.
+            let ok = "${U:-".repeat(MAX_NESTING) + "x" + &"}".repeat(MAX_NESTING);
+            assert_eq!(lexer.process_word(&ok, &NoEnv).unwrap().value, "x");
+            let unclosed = "${U:-".repeat(MAX_NESTING);
+            assert_eq!(
+                lexer.process_word(&unclosed, &NoEnv).unwrap_err().kind,
+                ExpandErrorKind::MissingBrace
+            );
+        };
+        std::thread::Builder::new()
+            .stack_size(1024 * 1024)
+            .spawn(run)
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    #[test]
+    fn huge_inputs_and_outputs_are_bounded() {
+        let big = "a b ".repeat(250_000);
+        assert_eq!(word(&big, &[]).unwrap().len(), big.len());
+        assert_eq!(
+            Lexer::default()
+                .process_words(&big, &NoEnv)
+                .unwrap()
+                .words
+                .len(),
+            500_000
+        );
+        let value = "v".repeat(4 << 20);
+        let env = [("V", value.as_str())];
+        let many = "$V".repeat(9);
+        assert_eq!(
+            word(&many, &env),
+            Err(ExpandErrorKind::TooLong {
+                limit: MAX_EXPANDED_LEN
+            })
+        );
+        let blowup = "${V//?/$V}";
+        assert_eq!(
+            word(blowup, &env),
+            Err(ExpandErrorKind::TooLong {
+                limit: MAX_EXPANDED_LEN
+            })
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(
+            input in "[$\\{\\}:+?#%/'\"\\\\` \\t\\na-cV0@*\u{e9}<=-]{0,40}",
+            escape in prop::sample::select(vec!['\\', '`']),
+            flags in 0u8..16,
+            split: bool,
+        ) {
+            let lexer = Lexer::new(escape)
+                .raw_quotes(flags & 1 != 0)
+                .raw_escapes(flags & 2 != 0)
+                .skip_unset(flags & 4 != 0)
+                .skip_process_quotes(flags & 8 != 0);
+            let env: &[(&str, &str)] = &[("V", "a*b c"), ("a", "")];
+            if split {
+                let _ = lexer.process_words(&input, env);
+            } else {
+                let _ = lexer.process_word(&input, env);
+            }
+        }
+    }
 }

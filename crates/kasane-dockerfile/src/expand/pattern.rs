@@ -169,7 +169,8 @@ impl Pattern {
 
     /// `value` with every match replaced, stepping past empty matches as Go's
     /// `Regexp.ReplaceAllString` does; `template` is expanded per match like Go's `Expand`.
-    pub(crate) fn replace_all(&self, value: &str, template: &str) -> String {
+    /// `None` when the result would exceed `limit` bytes.
+    pub(crate) fn replace_all(&self, value: &str, template: &str, limit: usize) -> Option<String> {
         let text: Vec<char> = value.chars().collect();
         let mut out = String::with_capacity(value.len());
         let mut last_end = 0;
@@ -182,12 +183,15 @@ impl Pattern {
             // An empty match right after the previous match is not replaced again.
             if end > last_end || start == 0 {
                 expand_template(&mut out, template, &text[start..end]);
+                if out.len() > limit {
+                    return None;
+                }
             }
             last_end = end;
             search = if search + 1 > end { search + 1 } else { end };
         }
         out.extend(&text[last_end..]);
-        out
+        Some(out)
     }
 }
 
@@ -341,12 +345,12 @@ mod tests {
     #[test]
     fn replace_all_steps_like_go() {
         let p = Pattern::compile("", true).unwrap();
-        assert_eq!(p.replace_all("abc", "-"), "-a-b-c-");
+        assert_eq!(p.replace_all("abc", "-", 100).unwrap(), "-a-b-c-");
         let p = Pattern::compile("b*", true).unwrap();
-        assert_eq!(p.replace_all("abcb", "<$0>"), "a<bcb>");
+        assert_eq!(p.replace_all("abcb", "<$0>", 100).unwrap(), "a<bcb>");
         let p = Pattern::compile("x?", true).unwrap();
         assert_eq!(
-            p.replace_all("xaxx", "[$$ ${0} $1 $ ${0]"),
+            p.replace_all("xaxx", "[$$ ${0} $1 $ ${0]", 100).unwrap(),
             "[$ xa  $ ${0][$ xx  $ ${0]"
         );
     }
