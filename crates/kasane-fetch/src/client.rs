@@ -274,6 +274,14 @@ pub(crate) fn copy_body(
         let n = match body.read(&mut buf[..want]) {
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            // The client saw the connection end before the announced length.
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && expected.is_some() => {
+                return Err(FetchError::ShortBody {
+                    what,
+                    received,
+                    expected: expected.unwrap_or_default(),
+                });
+            }
             Err(source) => {
                 return Err(FetchError::Body {
                     what,

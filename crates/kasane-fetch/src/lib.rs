@@ -299,7 +299,8 @@ impl RangedJob<'_> {
             let kept = ranged.state.lock().map_or(0, |state| state.done_bytes());
             let resumable = persist
                 && kept > 0
-                && matches!(e, FetchError::GaveUp { .. } | FetchError::Io { .. });
+                && (e.is_transient()
+                    || matches!(e, FetchError::GaveUp { .. } | FetchError::Io { .. }));
             if resumable {
                 return Err(FetchError::Interrupted {
                     source: Box::new(e),

@@ -40,9 +40,15 @@ pub(crate) fn probe(
 
 fn probe_once(agent: &ureq::Agent, url: &str) -> Result<Probe, Failure> {
     let first = ByteRange { first: 0, last: 0 };
-    let response = client::get(agent, url, Some(first), None)?;
+    let mut response = client::get(agent, url, Some(first), None)?;
+    let status = response.status().as_u16();
+    if status != 200 {
+        // Read the (tiny) body so the connection can serve the first worker; a body that is
+        // not tiny is not worth it and the connection is dropped instead.
+        let _ = response.body_mut().with_config().limit(4096).read_to_vec();
+    }
     let headers = response.headers();
-    match response.status().as_u16() {
+    match status {
         206 => {
             let wrong = |answer: String| FetchError::WrongRange {
                 asked: first,
