@@ -691,10 +691,10 @@ fn single_connection_and_chunk_larger_than_the_file() {
 #[test]
 fn random_faults_never_leave_a_wrong_file() {
     for seed in 1..=24u64 {
-        let with_checksum = seed % 2 == 0;
+        let with_checksum = seed.is_multiple_of(2);
         let server = server(move |r| {
             let roll = pattern(8, seed * 1000 + r.index as u64);
-            let pick = |i: usize, n: u8| roll[i] % n == 0;
+            let pick = |i: usize, n: u8| roll[i].is_multiple_of(n);
             Reply {
                 ignore_range: pick(0, 9),
                 content_range: pick(1, 13).then(|| "bytes 0-1/1048699".to_owned()),
