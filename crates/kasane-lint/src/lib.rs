@@ -6,7 +6,9 @@
 //! - [`render`]: text (code frames), concise, JSON, SARIF 2.1.0, Checkstyle, GitLab Code
 //!   Quality and GitHub Actions annotations.
 
+pub mod config;
 pub mod diagnostic;
+pub mod pragma;
 pub mod registry;
 pub mod render;
 
