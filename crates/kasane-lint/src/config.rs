@@ -349,10 +349,8 @@ impl Config {
                             .map_err(|e| err(format!("failure-threshold: {e}")))?,
                     );
                 }
-                "no-fail" => {
-                    if value.as_bool() == Some(true) {
-                        config.fail_level = Some(FailLevel(None));
-                    }
+                "no-fail" if value.as_bool() == Some(true) => {
+                    config.fail_level = Some(FailLevel(None));
                 }
                 "disable-ignore-pragma" => {
                     config.disable_ignore_pragma = value.as_bool() == Some(true);
