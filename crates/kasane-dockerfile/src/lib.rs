@@ -1,1 +1,3 @@
 //! Dockerfile parser that reads every Dockerfile as BuildKit does, losslessly.
+
+pub mod expand;
