@@ -7,7 +7,10 @@
 //!   build uses.
 //! - [`walk_context`] and [`analyze_context`]: the entries a given engine sends (exceptions,
 //!   pruning, symlinks sent as links, unreadable entries) and a size report.
+//! - [`generate_keep`]: a .dockerignore that keeps only named paths, merging nested ignore
+//!   files.
 
+mod generate;
 mod gopath;
 mod ignorefile;
 mod matcher;
@@ -27,4 +30,8 @@ pub use report::{
 };
 pub use walk::{
     ContextEntry, ContextWalk, Engine, EntryKind, WalkError, WalkProblem, walk_context,
+};
+pub use generate::{
+    DiffLine, GENERATED_HEADER, GenerateError, GeneratedIgnore, SkippedPattern, escape_literal,
+    generate_keep, line_diff,
 };

@@ -23,4 +23,8 @@ pub(crate) enum Command {
     Analyze(commands::analyze::Args),
     /// List each layer's files grouped by directory, largest first (dlayer's view).
     Layers(commands::layers::Args),
+    /// Show what a build sends as its context: sizes, largest parts, time to send.
+    Context(commands::context::Args),
+    /// Generate a .dockerignore that keeps only the named paths (dignore, fixed).
+    Ignore(commands::ignore::Args),
 }
