@@ -19,4 +19,8 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Parse Dockerfiles and print their syntax tree (kasane's own JSON, or BuildKit's shape).
     Parse(commands::parse::Args),
+    /// Explain where an image's bytes went: sizes, waste by cause, efficiency, a CI gate.
+    Analyze(commands::analyze::Args),
+    /// List each layer's files grouped by directory, largest first (dlayer's view).
+    Layers(commands::layers::Args),
 }
