@@ -1,4 +1,3 @@
-#![allow(dead_code)] // until the syntax tree adapter lands (parser API)
 //! ARG and ENV scoping exactly as BuildKit applies it, and the expanded value of every
 //! instruction argument BuildKit expands.
 //!
@@ -19,7 +18,7 @@
 //! - The proxy ARGs (`HTTP_PROXY`, …) reach RUN without being declared, but are not expanded
 //!   anywhere else unless declared ([`Resolved::proxy`]).
 //!
-//! ```ignore
+//! ```
 //! use kasane_dockerfile::scope::{resolve, BuildArgs, Field};
 //! use kasane_dockerfile::stage::StageBase;
 //! use kasane_dockerfile::Dockerfile;
@@ -42,7 +41,8 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::expand::{Env, ExpandError, Lexer, VarRefs};
-use crate::stage::{Stage, StageBase};
+use crate::stage::{Stage, StageBase, from_parts};
+use crate::{Arguments, Dockerfile, Instruction, InstructionKind, Word};
 
 /// The `PATH` BuildKit gives a Linux stage whose image has none.
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -484,6 +484,17 @@ impl Resolved {
     }
 }
 
+/// Resolves `dockerfile` for `args`, with base images' ENV unknown (see [`resolve_with`]).
+pub fn resolve(dockerfile: &Dockerfile, args: &BuildArgs) -> Resolved {
+    resolve_with(dockerfile, args, &UnknownImages)
+}
+
+/// Resolves `dockerfile` for `args`, asking `images` for the ENV of base images.
+pub fn resolve_with(dockerfile: &Dockerfile, args: &BuildArgs, images: &dyn ImageEnv) -> Resolved {
+    let steps: Vec<Step> = dockerfile.instructions().iter().map(Step::of).collect();
+    resolve_steps(&steps, dockerfile.escape(), args, images)
+}
+
 /// The parts of an instruction that scoping reads, taken from the syntax tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Step {
@@ -507,6 +518,98 @@ pub(crate) enum Step {
     Expose(Vec<String>),
     /// Nothing BuildKit expands.
     Other,
+}
+
+impl Step {
+    /// What BuildKit expands in `instruction`, as its instruction layer splits it.
+    fn of(instruction: &Instruction) -> Self {
+        match (instruction.kind, &instruction.args) {
+            (InstructionKind::From, _) => {
+                let (image, platform, name) = from_parts(instruction);
+                Step::From {
+                    image,
+                    platform,
+                    name,
+                }
+            }
+            // `NAME` or `NAME=default`, split at the first `=` (quotes stay in the name).
+            (InstructionKind::Arg, Arguments::Words(words)) => Step::Arg(
+                words
+                    .iter()
+                    .map(|w| match w.value.split_once('=') {
+                        Some((k, v)) => (k.to_owned(), Some(v.to_owned())),
+                        None => (w.value.clone(), None),
+                    })
+                    .collect(),
+            ),
+            (InstructionKind::Env, Arguments::KeyValues(pairs)) => Step::Env(
+                pairs
+                    .iter()
+                    .map(|p| (p.key.value.clone(), p.value.value.clone()))
+                    .collect(),
+            ),
+            (InstructionKind::Label, Arguments::KeyValues(pairs)) => Step::Label(
+                pairs
+                    .iter()
+                    .map(|p| (p.key.value.clone(), p.value.value.clone()))
+                    .collect(),
+            ),
+            (
+                InstructionKind::Copy | InstructionKind::Add,
+                Arguments::List(words) | Arguments::Exec(words),
+            ) => copy_step(instruction, words),
+            (InstructionKind::Workdir, Arguments::Text(w)) => single(Field::Workdir, w),
+            (InstructionKind::User, Arguments::Text(w)) => single(Field::User, w),
+            (InstructionKind::Stopsignal, Arguments::Text(w)) => single(Field::StopSignal, w),
+            (InstructionKind::Volume, Arguments::List(words) | Arguments::Exec(words)) => {
+                Step::Words {
+                    fields: words
+                        .iter()
+                        .map(|w| (Field::Volume, w.value.clone()))
+                        .collect(),
+                    heredocs: Vec::new(),
+                }
+            }
+            (InstructionKind::Expose, Arguments::List(words)) => {
+                Step::Expose(words.iter().map(|w| w.value.clone()).collect())
+            }
+            _ => Step::Other,
+        }
+    }
+}
+
+fn single(field: Field, word: &Word) -> Step {
+    Step::Words {
+        fields: vec![(field, word.value.clone())],
+        heredocs: Vec::new(),
+    }
+}
+
+/// COPY/ADD: `--chown`, `--chmod`, ADD's `--checksum`, the sources, the destination, and the
+/// bodies of heredoc sources whose delimiter was not quoted (BuildKit's order).
+fn copy_step(instruction: &Instruction, words: &[Word]) -> Step {
+    let mut fields = Vec::new();
+    let mut flags = vec![("chown", Field::Chown), ("chmod", Field::Chmod)];
+    if instruction.kind == InstructionKind::Add {
+        flags.push(("checksum", Field::Checksum));
+    }
+    for (name, field) in flags {
+        if let Some(value) = instruction.flag(name).and_then(|f| f.value.clone()) {
+            fields.push((field, value));
+        }
+    }
+    let mut heredocs = Vec::new();
+    if let Some((dest, sources)) = words.split_last() {
+        for word in sources {
+            match instruction.heredocs.iter().find(|h| h.marker == word.span) {
+                Some(h) if h.expand => heredocs.push(h.chomped_content()),
+                Some(_) => {}
+                None => fields.push((Field::Source, word.value.clone())),
+            }
+        }
+        fields.push((Field::Destination, dest.value.clone()));
+    }
+    Step::Words { fields, heredocs }
 }
 
 /// Resolves `steps` (one per instruction, in order) with `escape` as escape character.

@@ -6,6 +6,8 @@
 
 use serde::Serialize;
 
+use crate::{Arguments, Dockerfile, Instruction, InstructionKind};
+
 /// One build stage as written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Stage {
@@ -34,4 +36,41 @@ pub enum StageBase {
     Stage(usize),
     /// `scratch`: an empty filesystem.
     Scratch,
+}
+
+/// The stages of `dockerfile` as written (no expansion: the base of `FROM ${BASE}` is only known
+/// after [`crate::scope::resolve`]).
+pub fn stages(dockerfile: &Dockerfile) -> Vec<Stage> {
+    let mut stages: Vec<Stage> = Vec::new();
+    for (index, instruction) in dockerfile.instructions().iter().enumerate() {
+        if instruction.kind == InstructionKind::From {
+            let (base_raw, platform_raw, name) = from_parts(instruction);
+            stages.push(Stage {
+                index: stages.len(),
+                name: name.map(|n| n.to_lowercase()),
+                from: index,
+                instructions: Vec::new(),
+                base_raw,
+                platform_raw,
+            });
+        } else if let Some(stage) = stages.last_mut() {
+            stage.instructions.push(index);
+        }
+    }
+    stages
+}
+
+/// A FROM line's image, `--platform` and `AS` name, as written. A FROM without arguments (which
+/// BuildKit rejects) still starts a stage, with an empty image.
+pub(crate) fn from_parts(from: &Instruction) -> (String, Option<String>, Option<String>) {
+    let platform = from.flag("platform").and_then(|f| f.value.clone());
+    let Arguments::List(words) = &from.args else {
+        return (String::new(), platform, None);
+    };
+    let name = match words.as_slice() {
+        [_, as_kw, name] if as_kw.value.eq_ignore_ascii_case("as") => Some(name.value.clone()),
+        _ => None,
+    };
+    let image = words.first().map(|w| w.value.clone()).unwrap_or_default();
+    (image, platform, name)
 }
