@@ -33,13 +33,22 @@ fn two_layer_image(comp: Comp) -> TestImage {
     img
 }
 
-fn read(input: &str, tag: Option<&str>, platform: Option<&str>) -> Result<kasane_image::Image, Error> {
+fn read(
+    input: &str,
+    tag: Option<&str>,
+    platform: Option<&str>,
+) -> Result<kasane_image::Image, Error> {
     let (src, t) = source::open(input)?;
     let selector = Selector {
         tag: tag.map(str::to_owned).or(t),
         platform: platform.map(|p| Platform::parse(p).unwrap()),
     };
-    read_image(src.as_ref(), &selector, ImageReadOptions::default(), &NoProgress)
+    read_image(
+        src.as_ref(),
+        &selector,
+        ImageReadOptions::default(),
+        &NoProgress,
+    )
 }
 
 fn write_tar(dir: &tempfile::TempDir, name: &str, files: &Files) -> String {
@@ -50,15 +59,29 @@ fn write_tar(dir: &tempfile::TempDir, name: &str, files: &Files) -> String {
 
 fn check_two_layers(img: &kasane_image::Image) {
     assert_eq!(img.layers.len(), 2);
-    assert_eq!(img.layers[0].instruction.as_deref(), Some("ADD file:abc in /"));
+    assert_eq!(
+        img.layers[0].instruction.as_deref(),
+        Some("ADD file:abc in /")
+    );
     assert_eq!(img.layers[1].instruction.as_deref(), Some("COPY . /app"));
-    let paths: Vec<String> = img.layers[0].changes.entries.iter().map(|e| e.path.to_string()).collect();
+    let paths: Vec<String> = img.layers[0]
+        .changes
+        .entries
+        .iter()
+        .map(|e| e.path.to_string())
+        .collect();
     assert_eq!(paths, ["/etc", "/etc/os-release", "/bin", "/bin/tool"]);
     let tool = img.layers[0].changes.entries[3].meta().unwrap();
-    assert_eq!((tool.kind, tool.size, tool.mode), (FileKind::Regular, 5000, 0o755));
+    assert_eq!(
+        (tool.kind, tool.size, tool.mode),
+        (FileKind::Regular, 5000, 0o755)
+    );
     assert_eq!(img.layers[0].changes.size, 5008);
     assert_eq!(img.layers[1].changes.size, 12);
-    assert_eq!(img.layers[0].diff_id.as_ref().unwrap().to_string(), sha(&base_layer()));
+    assert_eq!(
+        img.layers[0].diff_id.as_ref().unwrap().to_string(),
+        sha(&base_layer())
+    );
 }
 
 #[test]
@@ -71,7 +94,10 @@ fn legacy_docker_save() {
     assert_eq!(read.name.as_deref(), Some("app:1"));
     check_two_layers(&read);
     // The uncompressed blob's digest is its diff_id, checked.
-    assert_eq!(read.layers[1].changes.diff_id.as_ref().unwrap().to_string(), sha(&app_layer()));
+    assert_eq!(
+        read.layers[1].changes.diff_id.as_ref().unwrap().to_string(),
+        sha(&app_layer())
+    );
     assert_eq!(read.layers[1].changes.compression, Compression::None);
 }
 
@@ -97,9 +123,16 @@ fn containerd_store_archive_with_compressed_layers() {
         let path = write_tar(&dir, "ctr.tar", &docker_oci("app:1", &img));
         let read = read(&format!("docker-archive:{path}"), None, None).unwrap();
         check_two_layers(&read);
-        let expected = if comp == Comp::Zstd { Compression::Zstd } else { Compression::Gzip };
+        let expected = if comp == Comp::Zstd {
+            Compression::Zstd
+        } else {
+            Compression::Gzip
+        };
         assert_eq!(read.layers[0].changes.compression, expected);
-        assert_eq!(read.layers[0].blob.digest.as_ref().unwrap().to_string(), sha(&img.layers[0].stored));
+        assert_eq!(
+            read.layers[0].blob.digest.as_ref().unwrap().to_string(),
+            sha(&img.layers[0].stored)
+        );
     }
 }
 
@@ -127,11 +160,25 @@ fn compressed_diff_ids_are_verified_on_request() {
     img.layers[1].tar = b"not the tar that was compressed".to_vec();
     oci_layout(&[("latest", &img)]).write_dir(dir.path());
     let (src, _) = source::open(dir.path().to_str().unwrap()).unwrap();
-    let fast = read_image(src.as_ref(), &Selector::default(), ImageReadOptions::default(), &NoProgress);
-    assert!(fast.is_ok(), "without the option only blob digests are checked");
-    let options = ImageReadOptions { verify_compressed_diff_ids: true, ..ImageReadOptions::default() };
+    let fast = read_image(
+        src.as_ref(),
+        &Selector::default(),
+        ImageReadOptions::default(),
+        &NoProgress,
+    );
+    assert!(
+        fast.is_ok(),
+        "without the option only blob digests are checked"
+    );
+    let options = ImageReadOptions {
+        verify_compressed_diff_ids: true,
+        ..ImageReadOptions::default()
+    };
     let err = read_image(src.as_ref(), &Selector::default(), options, &NoProgress).unwrap_err();
-    assert!(err.to_string().contains("layer 1") && err.to_string().contains("diff_id mismatch"), "{err}");
+    assert!(
+        err.to_string().contains("layer 1") && err.to_string().contains("diff_id mismatch"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -140,8 +187,20 @@ fn oci_archive_picks_by_tag() {
     let a = two_layer_image(Comp::Gzip);
     let b = TestImage::new(vec![TestLayer::new(app_layer(), Comp::Zstd, "COPY x /")]);
     let path = write_tar(&dir, "multi.tar", &oci_layout(&[("v1", &a), ("v2", &b)]));
-    assert_eq!(read(&format!("oci-archive:{path}:v2"), None, None).unwrap().layers.len(), 1);
-    assert_eq!(read(&format!("{path}:v1"), None, None).unwrap().layers.len(), 2);
+    assert_eq!(
+        read(&format!("oci-archive:{path}:v2"), None, None)
+            .unwrap()
+            .layers
+            .len(),
+        1
+    );
+    assert_eq!(
+        read(&format!("{path}:v1"), None, None)
+            .unwrap()
+            .layers
+            .len(),
+        2
+    );
     let err = read(&path, None, None).unwrap_err();
     assert!(matches!(err, Error::Ambiguous { .. }), "{err}");
     assert!(err.to_string().contains("v1, v2"), "{err}");
@@ -154,9 +213,25 @@ fn multi_image_docker_archive_picks_by_tag() {
     let dir = tempfile::tempdir().unwrap();
     let a = two_layer_image(Comp::None);
     let b = TestImage::new(vec![TestLayer::new(app_layer(), Comp::None, "COPY x /")]);
-    let path = write_tar(&dir, "two.tar", &docker_legacy(&[("app:1", &a), ("tool:2", &b)]));
-    assert_eq!(read(&format!("{path}:tool:2"), None, None).unwrap().layers.len(), 1);
-    assert_eq!(read(&path, Some("docker.io/library/app:1"), None).unwrap().layers.len(), 2);
+    let path = write_tar(
+        &dir,
+        "two.tar",
+        &docker_legacy(&[("app:1", &a), ("tool:2", &b)]),
+    );
+    assert_eq!(
+        read(&format!("{path}:tool:2"), None, None)
+            .unwrap()
+            .layers
+            .len(),
+        1
+    );
+    assert_eq!(
+        read(&path, Some("docker.io/library/app:1"), None)
+            .unwrap()
+            .layers
+            .len(),
+        2
+    );
     let err = read(&path, None, None).unwrap_err();
     assert!(err.to_string().contains("app:1; tool:2"), "{err}");
 }
@@ -165,7 +240,8 @@ fn multi_image_docker_archive_picks_by_tag() {
 fn multi_platform_index_defaults_to_the_host() {
     let dir = tempfile::tempdir().unwrap();
     let amd = two_layer_image(Comp::Gzip).arch("amd64");
-    let arm = TestImage::new(vec![TestLayer::new(app_layer(), Comp::Gzip, "COPY x /")]).arch("arm64");
+    let arm =
+        TestImage::new(vec![TestLayer::new(app_layer(), Comp::Gzip, "COPY x /")]).arch("arm64");
     oci_multi_platform("latest", &[&arm, &amd]).write_dir(dir.path());
     let d = dir.path().to_str().unwrap();
     let host = Platform::host();
@@ -176,8 +252,14 @@ fn multi_platform_index_defaults_to_the_host() {
     assert_eq!(arm_read.platform().to_string(), "linux/arm64");
     let err = read(d, None, Some("linux/s390x")).unwrap_err();
     let msg = err.to_string();
-    assert!(msg.contains("linux/s390x") && msg.contains("linux/amd64") && msg.contains("linux/arm64"), "{msg}");
-    assert!(!msg.contains("unknown"), "attestations are not platforms: {msg}");
+    assert!(
+        msg.contains("linux/s390x") && msg.contains("linux/amd64") && msg.contains("linux/arm64"),
+        "{msg}"
+    );
+    assert!(
+        !msg.contains("unknown"),
+        "attestations are not platforms: {msg}"
+    );
 }
 
 #[test]
@@ -205,7 +287,8 @@ fn symlinked_layer_members_are_followed() {
     let mut h = tar::Header::new_gnu();
     h.set_entry_type(tar::EntryType::Symlink);
     h.set_size(0);
-    b.append_link(&mut h, "copy.tar", format!("{hex}.tar")).unwrap();
+    b.append_link(&mut h, "copy.tar", format!("{hex}.tar"))
+        .unwrap();
     let path = dir.path().join("linked.tar");
     std::fs::write(&path, b.into_inner().unwrap()).unwrap();
     let read = read(path.to_str().unwrap(), None, None).unwrap();
@@ -224,22 +307,41 @@ fn tar_features_hard_links_symlinks_devices_xattrs_long_names() {
         .symlink("data/sym", "../data/orig")
         .char_device("dev/null", 1, 3)
         .fifo("run/pipe")
-        .pax_file(&[("SCHILY.xattr.security.capability", b"\x01\x02"), ("SCHILY.xattr.user.note", b"hi")], "bin/ping", b"ping")
+        .pax_file(
+            &[
+                ("SCHILY.xattr.security.capability", b"\x01\x02"),
+                ("SCHILY.xattr.user.note", b"hi"),
+            ],
+            "bin/ping",
+            b"ping",
+        )
         .file(&gnu_long, b"gnu")
         .pax_file(&[("path", pax_long.as_bytes())], "short-name", b"pax")
-        .pax_file(&[("uid", b"70000"), ("gid", b"80000")], "home/big-ids", b"ids")
+        .pax_file(
+            &[("uid", b"70000"), ("gid", b"80000")],
+            "home/big-ids",
+            b"ids",
+        )
         .finish();
     let dir = tempfile::tempdir().unwrap();
     let img = TestImage::new(vec![TestLayer::new(tar, Comp::Gzip, "RUN x")]);
     oci_layout(&[("latest", &img)]).write_dir(dir.path());
     let image = read(dir.path().to_str().unwrap(), None, None).unwrap();
     let entries = &image.layers[0].changes.entries;
-    let get = |p: &str| entries.iter().find(|e| e.path.to_string() == p).unwrap_or_else(|| panic!("{p} missing"));
+    let get = |p: &str| {
+        entries
+            .iter()
+            .find(|e| e.path.to_string() == p)
+            .unwrap_or_else(|| panic!("{p} missing"))
+    };
     let link = get("/data/link").meta().unwrap();
     assert_eq!(link.kind, FileKind::Hardlink);
     assert_eq!(&link.link_target.as_deref().unwrap()[..], b"data/orig");
     let sym = get("/data/sym").meta().unwrap();
-    assert_eq!((sym.kind, &sym.link_target.as_deref().unwrap()[..]), (FileKind::Symlink, &b"../data/orig"[..]));
+    assert_eq!(
+        (sym.kind, &sym.link_target.as_deref().unwrap()[..]),
+        (FileKind::Symlink, &b"../data/orig"[..])
+    );
     assert_eq!(get("/dev/null").meta().unwrap().device, Some((1, 3)));
     assert_eq!(get("/run/pipe").meta().unwrap().kind, FileKind::Fifo);
     let ping = get("/bin/ping").meta().unwrap();
@@ -250,6 +352,10 @@ fn tar_features_hard_links_symlinks_devices_xattrs_long_names() {
     assert_eq!(get(&format!("/{pax_long}")).meta().unwrap().size, 3);
     let ids = get("/home/big-ids").meta().unwrap();
     assert_eq!((ids.uid, ids.gid), (70000, 80000));
-    assert!(entries.iter().all(|e| !e.path.to_string().contains("pax_global")));
+    assert!(
+        entries
+            .iter()
+            .all(|e| !e.path.to_string().contains("pax_global"))
+    );
     assert!(matches!(entries[0].change, Change::Add(_)));
 }

@@ -10,7 +10,10 @@ use kasane_image::{
 
 fn read_path(path: &str) -> Result<kasane_image::Image, Error> {
     let (src, tag) = source::open(path)?;
-    let sel = Selector { tag, platform: None };
+    let sel = Selector {
+        tag,
+        platform: None,
+    };
     read_image(src.as_ref(), &sel, ImageReadOptions::default(), &NoProgress)
 }
 
@@ -22,7 +25,10 @@ fn layout_with(layers: Vec<TestLayer>) -> (tempfile::TempDir, String) {
 }
 
 fn small_tar() -> Vec<u8> {
-    LayerTar::new().file("a", &[1u8; 4096]).file("b", &[2u8; 4096]).finish()
+    LayerTar::new()
+        .file("a", &[1u8; 4096])
+        .file("b", &[2u8; 4096])
+        .finish()
 }
 
 fn err_text(r: Result<kasane_image::Image, Error>) -> String {
@@ -66,7 +72,12 @@ fn truncated_tar_with_correct_digest_is_a_tar_error() {
     tar.truncate(700);
     let (_d, p) = layout_with(vec![TestLayer::new(tar, Comp::None, "x")]);
     let msg = err_text(read_path(&p));
-    assert!(msg.contains("layer 0") && msg.contains("malformed tar") && msg.contains("claims 4096 bytes"), "{msg}");
+    assert!(
+        msg.contains("layer 0")
+            && msg.contains("malformed tar")
+            && msg.contains("claims 4096 bytes"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -81,12 +92,22 @@ fn corrupt_gzip_and_zstd() {
         }
         corrupt_blob(&p, &layer.stored, &bad);
         let msg = err_text(read_path(&p));
-        assert!(msg.contains("digest mismatch") && msg.contains(&sha(&layer.stored)), "{comp:?}: {msg}");
+        assert!(
+            msg.contains("digest mismatch") && msg.contains(&sha(&layer.stored)),
+            "{comp:?}: {msg}"
+        );
 
         // The same corruption with a matching digest: a decoding error.
-        let (_d2, p2) = layout_with(vec![TestLayer { stored: bad.clone(), tar: small_tar(), created_by: "x".into() }]);
+        let (_d2, p2) = layout_with(vec![TestLayer {
+            stored: bad.clone(),
+            tar: small_tar(),
+            created_by: "x".into(),
+        }]);
         let msg = err_text(read_path(&p2));
-        assert!(msg.contains("layer 0") && (msg.contains("corrupt") || msg.contains("malformed")), "{comp:?}: {msg}");
+        assert!(
+            msg.contains("layer 0") && (msg.contains("corrupt") || msg.contains("malformed")),
+            "{comp:?}: {msg}"
+        );
     }
 }
 
@@ -97,7 +118,10 @@ fn missing_blob_and_missing_config() {
     std::fs::remove_file(format!("{p}/blobs/sha256/{}", &sha(&layer.stored)[7..])).unwrap();
     let e = read_path(&p).unwrap_err();
     assert!(matches!(e, Error::MissingBlob { .. }), "{e}");
-    assert!(e.to_string().contains("layer 0") && e.to_string().contains(&sha(&layer.stored)[7..]), "{e}");
+    assert!(
+        e.to_string().contains("layer 0") && e.to_string().contains(&sha(&layer.stored)[7..]),
+        "{e}"
+    );
 }
 
 #[test]
@@ -125,11 +149,20 @@ fn escaping_and_absolute_entry_paths_are_warnings() {
         .finish();
     let (_d, p) = layout_with(vec![TestLayer::new(tar, Comp::None, "x")]);
     let img = read_path(&p).unwrap();
-    let paths: Vec<String> = img.layers[0].changes.entries.iter().map(|e| e.path.to_string()).collect();
+    let paths: Vec<String> = img.layers[0]
+        .changes
+        .entries
+        .iter()
+        .map(|e| e.path.to_string())
+        .collect();
     assert_eq!(paths, ["/etc/abs", "/ok"]);
     let a = analyze(&img, AnalysisOptions::default());
     let text: Vec<&str> = a.warnings.iter().map(|w| w.message.as_str()).collect();
-    assert!(text.iter().any(|w| w.contains("climbs above the root") && w.contains("../../etc/evil")), "{text:?}");
+    assert!(
+        text.iter()
+            .any(|w| w.contains("climbs above the root") && w.contains("../../etc/evil")),
+        "{text:?}"
+    );
     assert!(text.iter().any(|w| w.contains("absolute")), "{text:?}");
 }
 
@@ -169,7 +202,10 @@ fn not_an_image_at_all() {
     let garbage = dir.path().join("garbage.tar");
     std::fs::write(&garbage, b"this is not a tar file at all, just text").unwrap();
     let msg = err_text(read_path(garbage.to_str().unwrap()));
-    assert!(msg.contains("not an image") || msg.contains("not a readable tar"), "{msg}");
+    assert!(
+        msg.contains("not an image") || msg.contains("not a readable tar"),
+        "{msg}"
+    );
     let empty_dir = dir.path().join("empty");
     std::fs::create_dir(&empty_dir).unwrap();
     let msg = err_text(read_path(empty_dir.to_str().unwrap()));
@@ -188,7 +224,10 @@ fn truncated_outer_archive() {
     let path = dir.path().join("cut.tar");
     std::fs::write(&path, bytes).unwrap();
     let msg = err_text(read_path(path.to_str().unwrap()));
-    assert!(msg.contains("truncated") || msg.contains("not a readable tar") || msg.contains("missing"), "{msg}");
+    assert!(
+        msg.contains("truncated") || msg.contains("not a readable tar") || msg.contains("missing"),
+        "{msg}"
+    );
 }
 
 #[test]

@@ -5,8 +5,8 @@ mod image_builder;
 
 use image_builder::*;
 use kasane_image::{
-    AnalysisOptions, Fate, ImagePath, ImageReadOptions, NoProgress, Selector, StackedTree,
-    analyze, read_image, source,
+    AnalysisOptions, Fate, ImagePath, ImageReadOptions, NoProgress, Selector, StackedTree, analyze,
+    read_image, source,
 };
 
 fn image(layers: Vec<Vec<u8>>) -> kasane_image::Image {
@@ -20,7 +20,13 @@ fn image(layers: Vec<Vec<u8>>) -> kasane_image::Image {
     );
     oci_layout(&[("latest", &img)]).write_dir(dir.path());
     let (src, _) = source::open(dir.path().to_str().unwrap()).unwrap();
-    read_image(src.as_ref(), &Selector::default(), ImageReadOptions::default(), &NoProgress).unwrap()
+    read_image(
+        src.as_ref(),
+        &Selector::default(),
+        ImageReadOptions::default(),
+        &NoProgress,
+    )
+    .unwrap()
 }
 
 fn p(s: &str) -> ImagePath {
@@ -34,16 +40,33 @@ fn merged(tree: &StackedTree<'_>) -> Vec<String> {
 }
 
 fn fate(tree: &StackedTree<'_>, path: &str, layer: usize) -> Fate {
-    let id = tree.lookup(&p(path)).unwrap_or_else(|| panic!("{path} not in tree"));
-    tree.occurrences(id).iter().find(|o| o.layer == layer).unwrap().fate
+    let id = tree
+        .lookup(&p(path))
+        .unwrap_or_else(|| panic!("{path} not in tree"));
+    tree.occurrences(id)
+        .iter()
+        .find(|o| o.layer == layer)
+        .unwrap()
+        .fate
 }
 
 #[test]
 fn file_and_directory_whiteouts() {
     let img = image(vec![
-        LayerTar::new().dir("a/").file("a/keep", &[1; 10]).file("a/gone", &[2; 20])
-            .dir("d/").dir("d/sub/").file("d/sub/x", &[3; 30]).file("d/y", &[4; 40]).finish(),
-        LayerTar::new().dir("a/").whiteout("a/gone").whiteout("d").finish(),
+        LayerTar::new()
+            .dir("a/")
+            .file("a/keep", &[1; 10])
+            .file("a/gone", &[2; 20])
+            .dir("d/")
+            .dir("d/sub/")
+            .file("d/sub/x", &[3; 30])
+            .file("d/y", &[4; 40])
+            .finish(),
+        LayerTar::new()
+            .dir("a/")
+            .whiteout("a/gone")
+            .whiteout("d")
+            .finish(),
     ]);
     let tree = StackedTree::build(&img.layers);
     assert_eq!(merged(&tree), ["/a", "/a/keep"]);
@@ -60,7 +83,11 @@ fn file_and_directory_whiteouts() {
     let dive = &a.dive;
     let cum = 10 + 20 + 30 + 40 + 70;
     let min = 10 + 30 + 40 + 70;
-    assert!((a.efficiency - min as f64 / cum as f64).abs() < 1e-12, "{}", a.efficiency);
+    assert!(
+        (a.efficiency - min as f64 / cum as f64).abs() < 1e-12,
+        "{}",
+        a.efficiency
+    );
     assert_eq!(dive.wasted_bytes, 20 /* /a/gone */);
     assert_eq!(a.merge_savings[0].bytes, 90);
     assert!(a.merge_savings[0].adjacent);
@@ -69,9 +96,17 @@ fn file_and_directory_whiteouts() {
 #[test]
 fn opaque_directory_hides_lower_children_and_keeps_its_own() {
     let img = image(vec![
-        LayerTar::new().dir("etc/").dir("etc/conf/").file("etc/conf/old", &[1; 100]).finish(),
+        LayerTar::new()
+            .dir("etc/")
+            .dir("etc/conf/")
+            .file("etc/conf/old", &[1; 100])
+            .finish(),
         // Deleted and recreated in one step: overlay2 writes an opaque marker.
-        LayerTar::new().dir("etc/conf/").opaque("etc/conf").file("etc/conf/new", &[2; 5]).finish(),
+        LayerTar::new()
+            .dir("etc/conf/")
+            .opaque("etc/conf")
+            .file("etc/conf/new", &[2; 5])
+            .finish(),
     ]);
     let tree = StackedTree::build(&img.layers);
     assert_eq!(merged(&tree), ["/etc", "/etc/conf", "/etc/conf/new"]);
@@ -88,7 +123,10 @@ fn opaque_directory_hides_lower_children_and_keeps_its_own() {
 fn opaque_marker_placed_after_siblings_still_applies_first() {
     let img = image(vec![
         LayerTar::new().file("c/lower", &[1; 3]).finish(),
-        LayerTar::new().file("c/upper", &[2; 4]).opaque("c").finish(),
+        LayerTar::new()
+            .file("c/upper", &[2; 4])
+            .opaque("c")
+            .finish(),
     ]);
     let tree = StackedTree::build(&img.layers);
     assert_eq!(merged(&tree), ["/c", "/c/upper"]);
@@ -98,7 +136,11 @@ fn opaque_marker_placed_after_siblings_still_applies_first() {
 fn deleted_then_recreated_and_whiteout_of_missing_path() {
     let img = image(vec![
         LayerTar::new().file("f", &[1; 8]).finish(),
-        LayerTar::new().whiteout("f").whiteout("never-existed").file("g", b"g").finish(),
+        LayerTar::new()
+            .whiteout("f")
+            .whiteout("never-existed")
+            .file("g", b"g")
+            .finish(),
         LayerTar::new().file("f", &[9; 3]).finish(),
     ]);
     let tree = StackedTree::build(&img.layers);
@@ -108,19 +150,32 @@ fn deleted_then_recreated_and_whiteout_of_missing_path() {
     assert_eq!(tree.stray_whiteouts().len(), 1);
     let a = analyze(&img, AnalysisOptions::default());
     assert_eq!(a.waste.deleted.bytes, 8);
-    assert!(a.warnings.iter().any(|w| w.layer == Some(1) && w.message.contains("/never-existed")), "{:?}", a.warnings);
+    assert!(
+        a.warnings
+            .iter()
+            .any(|w| w.layer == Some(1) && w.message.contains("/never-existed")),
+        "{:?}",
+        a.warnings
+    );
     // dive stops layer 1 at the stray whiteout (visited in name order: `.wh.f`, `.wh.never-existed`
     // and then `g` is never reached).
     let f_cum = 8 + 0 + 3;
     let (min, cum) = (0, f_cum);
-    assert!((a.efficiency - min as f64 / cum as f64).abs() < 1e-12, "{}", a.efficiency);
+    assert!(
+        (a.efficiency - min as f64 / cum as f64).abs() < 1e-12,
+        "{}",
+        a.efficiency
+    );
 }
 
 #[test]
 fn overwritten_metadata_only_and_duplicates() {
     let big = vec![5u8; 1000];
     let img = image(vec![
-        LayerTar::new().file("app/lib.so", &big).file("app/conf", b"v1").finish(),
+        LayerTar::new()
+            .file("app/lib.so", &big)
+            .file("app/conf", b"v1")
+            .finish(),
         LayerTar::new()
             .file_with("app/lib.so", &big, 0o755, 0, 0) // chmod: same bytes copied again
             .file("app/conf", b"v2") // edited
@@ -128,9 +183,18 @@ fn overwritten_metadata_only_and_duplicates() {
             .finish(),
     ]);
     let a = analyze(&img, AnalysisOptions::default());
-    assert_eq!((a.waste.metadata_only.bytes, a.waste.metadata_only.files), (1000, 1));
-    assert_eq!((a.waste.overwritten.bytes, a.waste.overwritten.files), (2, 1));
-    assert_eq!((a.waste.duplicate.bytes, a.waste.duplicate.files), (1000, 1));
+    assert_eq!(
+        (a.waste.metadata_only.bytes, a.waste.metadata_only.files),
+        (1000, 1)
+    );
+    assert_eq!(
+        (a.waste.overwritten.bytes, a.waste.overwritten.files),
+        (2, 1)
+    );
+    assert_eq!(
+        (a.waste.duplicate.bytes, a.waste.duplicate.files),
+        (1000, 1)
+    );
     assert_eq!(a.waste.reclaimable_bytes, 2002);
     assert_eq!(a.duplicates[0].files.len(), 2);
     // dive counts both copies of lib.so and conf as waste; its score keeps the smaller copy.
@@ -143,13 +207,19 @@ fn overwritten_metadata_only_and_duplicates() {
 #[test]
 fn hard_links_count_once_and_keep_deleted_names_alive() {
     let img = image(vec![
-        LayerTar::new().file("bin/a", &[1; 500]).hardlink("bin/b", "bin/a").finish(),
+        LayerTar::new()
+            .file("bin/a", &[1; 500])
+            .hardlink("bin/b", "bin/a")
+            .finish(),
         LayerTar::new().whiteout("bin/a").finish(),
     ]);
     let tree = StackedTree::build(&img.layers);
     assert_eq!(merged(&tree), ["/bin", "/bin/b"]);
     let a = analyze(&img, AnalysisOptions::default());
-    assert_eq!(a.waste.reclaimable_bytes, 0, "the inode lives on through bin/b");
+    assert_eq!(
+        a.waste.reclaimable_bytes, 0,
+        "the inode lives on through bin/b"
+    );
     assert_eq!(a.waste.duplicate.bytes, 0);
 }
 
@@ -166,11 +236,20 @@ fn a_file_replacing_a_directory_deletes_its_children() {
 
 #[test]
 fn duplicate_paths_in_one_layer_last_wins() {
-    let img = image(vec![LayerTar::new().file("dup", &[1; 4]).file("dup", &[2; 6]).finish()]);
+    let img = image(vec![
+        LayerTar::new()
+            .file("dup", &[1; 4])
+            .file("dup", &[2; 6])
+            .finish(),
+    ]);
     let tree = StackedTree::build(&img.layers);
     let id = tree.lookup(&p("/dup")).unwrap();
     assert_eq!(tree.visible_entry(id).unwrap().1.size, 6);
     let a = analyze(&img, AnalysisOptions::default());
     assert_eq!(a.waste.overwritten.bytes, 4);
-    assert!(a.warnings.iter().any(|w| w.message.contains("appear twice")));
+    assert!(
+        a.warnings
+            .iter()
+            .any(|w| w.message.contains("appear twice"))
+    );
 }

@@ -90,7 +90,9 @@ impl LayerTar {
 
     /// A file preceded by a PAX header carrying `records` (xattrs, long path, ...).
     pub fn pax_file(mut self, records: &[(&str, &[u8])], short_name: &str, content: &[u8]) -> Self {
-        self.b.append_pax_extensions(records.iter().copied()).unwrap();
+        self.b
+            .append_pax_extensions(records.iter().copied())
+            .unwrap();
         let mut h = header(tar::EntryType::Regular, 0o644, content.len() as u64);
         self.b.append_data(&mut h, short_name, content).unwrap();
         self
@@ -305,7 +307,13 @@ pub fn docker_legacy(images: &[(&str, &TestImage)]) -> Files {
         }
         manifest.push(json!({"Config": config_name, "RepoTags": [tag], "Layers": layers}));
     }
-    f.0.insert(0, ("manifest.json".into(), serde_json::to_vec(&manifest).unwrap()));
+    f.0.insert(
+        0,
+        (
+            "manifest.json".into(),
+            serde_json::to_vec(&manifest).unwrap(),
+        ),
+    );
     f
 }
 
@@ -329,7 +337,8 @@ pub fn docker_oci(tag: &str, img: &TestImage) -> Files {
     f.add("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec());
     f.add(
         "manifest.json",
-        serde_json::to_vec(&json!([{"Config": config_name, "RepoTags": [tag], "Layers": layers}])).unwrap(),
+        serde_json::to_vec(&json!([{"Config": config_name, "RepoTags": [tag], "Layers": layers}]))
+            .unwrap(),
     );
     f
 }
@@ -349,7 +358,10 @@ pub fn oci_layout(images: &[(&str, &TestImage)]) -> Files {
         entries.push(json!({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": sha(&m), "size": m.len(),
             "annotations": {"org.opencontainers.image.ref.name": tag}}));
     }
-    f.add("index.json", serde_json::to_vec(&json!({"schemaVersion": 2, "manifests": entries})).unwrap());
+    f.add(
+        "index.json",
+        serde_json::to_vec(&json!({"schemaVersion": 2, "manifests": entries})).unwrap(),
+    );
     f
 }
 
@@ -368,10 +380,12 @@ pub fn oci_multi_platform(tag: &str, images: &[&TestImage]) -> Files {
         manifests.push(json!({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": sha(&m), "size": m.len(), "platform": img.platform()}));
     }
     // An attestation manifest whose blob is absent, as `docker save` often leaves it.
-    manifests.push(json!({"mediaType": "application/vnd.oci.image.manifest.v1+json",
+    manifests.push(
+        json!({"mediaType": "application/vnd.oci.image.manifest.v1+json",
         "digest": sha(b"attestation"), "size": 11,
         "platform": {"architecture": "unknown", "os": "unknown"},
-        "annotations": {"vnd.docker.reference.type": "attestation-manifest"}}));
+        "annotations": {"vnd.docker.reference.type": "attestation-manifest"}}),
+    );
     let index = serde_json::to_vec(&json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": manifests})).unwrap();
     f.blob(&index);
     f.add("index.json", serde_json::to_vec(&json!({"schemaVersion": 2, "manifests": [{
