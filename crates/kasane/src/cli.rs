@@ -19,4 +19,6 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Parse Dockerfiles and print their syntax tree (kasane's own JSON, or BuildKit's shape).
     Parse(commands::parse::Args),
+    /// Download a file over parallel ranged HTTP connections, checked, resumable (rget done right).
+    Fetch(commands::fetch::Args),
 }

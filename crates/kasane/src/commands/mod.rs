@@ -1,6 +1,7 @@
 //! One module per subcommand. Each has an `Args` struct (clap) and a `run` function that
 //! calls the libraries and renders their results.
 
+pub(crate) mod fetch;
 pub(crate) mod parse;
 
 use crate::cli::{Cli, Command};
@@ -10,5 +11,6 @@ use crate::exit::Outcome;
 pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Parse(args) => parse::run(args),
+        Command::Fetch(args) => fetch::run(args),
     }
 }
