@@ -23,4 +23,6 @@ pub(crate) enum Command {
     Analyze(commands::analyze::Args),
     /// List each layer's files grouped by directory, largest first (dlayer's view).
     Layers(commands::layers::Args),
+    /// Download a file over parallel ranged HTTP connections, checked, resumable (rget done right).
+    Fetch(commands::fetch::Args),
 }
