@@ -25,4 +25,8 @@ pub(crate) enum Command {
     Layers(commands::layers::Args),
     /// Download a file over parallel ranged HTTP connections, checked, resumable (rget done right).
     Fetch(commands::fetch::Args),
+    /// Show what a build sends as its context: sizes, largest parts, time to send.
+    Context(commands::context::Args),
+    /// Generate a .dockerignore that keeps only the named paths (dignore, fixed).
+    Ignore(commands::ignore::Args),
 }

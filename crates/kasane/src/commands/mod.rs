@@ -2,6 +2,8 @@
 //! calls the libraries and renders their results.
 
 pub(crate) mod analyze;
+pub(crate) mod context;
+pub(crate) mod ignore;
 pub(crate) mod layers;
 pub(crate) mod fetch;
 pub(crate) mod parse;
@@ -16,5 +18,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Analyze(args) => analyze::run(args),
         Command::Layers(args) => layers::run(args),
         Command::Fetch(args) => fetch::run(args),
+        Command::Context(args) => context::run(args),
+        Command::Ignore(args) => ignore::run(args),
     }
 }
