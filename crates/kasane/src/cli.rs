@@ -23,4 +23,6 @@ pub(crate) enum Command {
     Analyze(commands::analyze::Args),
     /// List each layer's files grouped by directory, largest first (dlayer's view).
     Layers(commands::layers::Args),
+    /// Lint Dockerfiles: BuildKit's checks, hadolint's rules that matter, size and speed rules.
+    Lint(commands::lint::Args),
 }

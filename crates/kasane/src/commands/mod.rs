@@ -3,6 +3,7 @@
 
 pub(crate) mod analyze;
 pub(crate) mod layers;
+pub(crate) mod lint;
 pub(crate) mod parse;
 
 use crate::cli::{Cli, Command};
@@ -14,5 +15,6 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Parse(args) => parse::run(args),
         Command::Analyze(args) => analyze::run(args),
         Command::Layers(args) => layers::run(args),
+        Command::Lint(args) => lint::run(args),
     }
 }
