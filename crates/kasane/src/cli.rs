@@ -29,4 +29,6 @@ pub(crate) enum Command {
     Context(commands::context::Args),
     /// Generate a .dockerignore that keeps only the named paths (dignore, fixed).
     Ignore(commands::ignore::Args),
+    /// Lint Dockerfiles: BuildKit's checks, hadolint's rules that matter, size and speed rules.
+    Lint(commands::lint::Args),
 }

@@ -6,6 +6,7 @@ pub(crate) mod context;
 pub(crate) mod ignore;
 pub(crate) mod layers;
 pub(crate) mod fetch;
+pub(crate) mod lint;
 pub(crate) mod parse;
 
 use crate::cli::{Cli, Command};
@@ -20,5 +21,6 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Fetch(args) => fetch::run(args),
         Command::Context(args) => context::run(args),
         Command::Ignore(args) => ignore::run(args),
+        Command::Lint(args) => lint::run(args),
     }
 }
