@@ -499,7 +499,9 @@ pub(crate) fn parse(src: &[u8], dialect: Dialect) -> Result<RawDoc, RawError> {
         })?;
 
         let mut heredocs = Vec::new();
-        if can_contain_heredoc(&nodes) {
+        // Without `<<` no word can be a heredoc marker (newer BuildKit checks
+        // this too; for 0.12 it only saves work).
+        if can_contain_heredoc(&nodes) && logical.windows(2).any(|w| w == b"<<") {
             let markers = heredoc::markers_in_line(&logical, dialect).map_err(|msg| RawError {
                 kind: ParseErrorKind::HeredocDelimiter(msg),
                 offset: token_start,
