@@ -50,6 +50,7 @@ mod span;
 mod tree;
 
 pub mod buildkit;
+pub mod instructions;
 
 pub use edit::{EditError, Rewrite};
 pub use error::{ParseError, ParseErrorKind};
