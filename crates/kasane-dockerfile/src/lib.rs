@@ -53,6 +53,7 @@ pub mod buildkit;
 pub mod expand;
 pub mod scope;
 pub mod stage;
+pub mod instructions;
 
 pub use edit::{EditError, Rewrite};
 pub use error::{ParseError, ParseErrorKind};
