@@ -10,7 +10,7 @@ use std::process::Command;
 use kasane_dockerfile::parse;
 use kasane_dockerfile::scope::{BuildArgs, Field, ImageEnv, Resolved, resolve_with};
 use kasane_dockerfile::stage::StageBase;
-use kasane_testenv::{BUSYBOX_IMAGE, DOCKER, docker, require_engine};
+use kasane_testenv::{DOCKER, docker, require_engine};
 
 /// Base image ENV straight from the engine.
 struct EngineImages;
@@ -128,7 +128,8 @@ fn check(name: &str, dockerfile: &str, build_args: &[(&str, &str)], builders: &[
     }
 }
 
-/// Rules today's BuildKit, dockerd 20.10's BuildKit and its legacy builder all share.
+/// Rules today's BuildKit, dockerd 20.10's BuildKit and its legacy builder all share (built on
+/// `kasane_testenv::BUSYBOX_IMAGE`).
 const SHARED: &str = r#"ARG META=m1
 ARG META2=${META}-2
 ARG NODEF
