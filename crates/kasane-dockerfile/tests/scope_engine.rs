@@ -151,9 +151,10 @@ ARG STAGEARG=sdefault
 ARG CLIONLY
 LABEL f_build_args="[$STAGEARG][${CLIONLY:-none}][${UNDECLARED:-none}]"
 LABEL "label_$LATE"="$PATH"
+ONBUILD ENV OB=onbuild-$E1
 
 FROM base AS child
-LABEL g_child_env="[$E1][$E2]"
+LABEL g_child_env="[$E1][$E2][${OB:-none}]"
 
 FROM kasane-busybox:latest AS other
 LABEL h_other="[${E1:-none}][${LATE:-none}][${META:-none}]"
