@@ -2,7 +2,11 @@
 //! calls the libraries and renders their results.
 
 pub(crate) mod analyze;
+pub(crate) mod context;
+pub(crate) mod ignore;
 pub(crate) mod layers;
+pub(crate) mod fetch;
+pub(crate) mod lint;
 pub(crate) mod parse;
 
 use crate::cli::{Cli, Command};
@@ -14,5 +18,9 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Parse(args) => parse::run(args),
         Command::Analyze(args) => analyze::run(args),
         Command::Layers(args) => layers::run(args),
+        Command::Fetch(args) => fetch::run(args),
+        Command::Context(args) => context::run(args),
+        Command::Ignore(args) => ignore::run(args),
+        Command::Lint(args) => lint::run(args),
     }
 }
