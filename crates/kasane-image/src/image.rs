@@ -126,7 +126,7 @@ pub fn read_image(
                     Error::Layer {
                         index,
                         blob: blob.location.clone(),
-                        source,
+                        source: Box::new(source),
                     }
                 })?;
             progress.layer_done(index);

@@ -44,6 +44,9 @@ impl serde::Serialize for ContentHash {
     }
 }
 
+/// Extended attributes: name and raw value, in header order.
+pub type Xattrs = Box<[(Box<str>, Box<[u8]>)]>;
+
 /// Everything a layer's tar header (with PAX extensions) says about one path.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FileMeta {
@@ -68,7 +71,7 @@ pub struct FileMeta {
     pub device: Option<(u32, u32)>,
     /// Extended attributes from PAX `SCHILY.xattr.*` records, in header order.
     #[serde(serialize_with = "serialize_xattrs")]
-    pub xattrs: Box<[(Box<str>, Box<[u8]>)]>,
+    pub xattrs: Xattrs,
     /// Hash of the contents (regular files only).
     pub content: Option<ContentHash>,
 }
@@ -294,13 +297,14 @@ pub fn read_layer(
         (facts, parsed)
     });
 
-    if let Some(expected) = &expect.digest {
-        if expected.is_sha256() && *expected != facts.blob_digest {
-            return Err(LayerError::DigestMismatch {
-                expected: expected.clone(),
-                actual: facts.blob_digest,
-            });
-        }
+    if let Some(expected) = &expect.digest
+        && expected.is_sha256()
+        && *expected != facts.blob_digest
+    {
+        return Err(LayerError::DigestMismatch {
+            expected: expected.clone(),
+            actual: facts.blob_digest,
+        });
     }
     if let Some(e) = facts.read_error {
         return Err(LayerError::Read(e));
@@ -312,13 +316,14 @@ pub fn read_layer(
             source,
         });
     }
-    if let (Some(expected), Some(actual)) = (&expect.diff_id, &facts.diff_id) {
-        if expected.is_sha256() && expected != actual {
-            return Err(LayerError::DiffIdMismatch {
-                expected: expected.clone(),
-                actual: actual.clone(),
-            });
-        }
+    if let (Some(expected), Some(actual)) = (&expect.diff_id, &facts.diff_id)
+        && expected.is_sha256()
+        && expected != actual
+    {
+        return Err(LayerError::DiffIdMismatch {
+            expected: expected.clone(),
+            actual: actual.clone(),
+        });
     }
     let parsed = parsed?;
     Ok(LayerChanges {
