@@ -31,7 +31,7 @@ impl Partial {
         if output.file_name().is_none() {
             return Err(FetchError::Io {
                 path: output.to_owned(),
-                source: std::io::Error::new(
+                error: std::io::Error::new(
                     std::io::ErrorKind::InvalidInput,
                     "the output path has no file name",
                 ),
