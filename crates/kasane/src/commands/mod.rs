@@ -2,7 +2,10 @@
 //! calls the libraries and renders their results.
 
 pub(crate) mod analyze;
+pub(crate) mod context;
+pub(crate) mod ignore;
 pub(crate) mod layers;
+pub(crate) mod fetch;
 pub(crate) mod lint;
 pub(crate) mod parse;
 
@@ -15,6 +18,9 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Parse(args) => parse::run(args),
         Command::Analyze(args) => analyze::run(args),
         Command::Layers(args) => layers::run(args),
+        Command::Fetch(args) => fetch::run(args),
+        Command::Context(args) => context::run(args),
+        Command::Ignore(args) => ignore::run(args),
         Command::Lint(args) => lint::run(args),
     }
 }
