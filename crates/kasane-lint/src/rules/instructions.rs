@@ -19,7 +19,7 @@ pub(crate) fn check(model: &Model<'_>, sink: &mut Sink<'_>) {
     for (i, ins) in model.instrs.iter().enumerate() {
         validate(model, i, ins, sink);
         undefined_vars(model, i, ins, sink);
-        if i < first_from && ins.kind != InstructionKind::Arg {
+        if i < first_from && !matches!(ins.kind, InstructionKind::Arg | InstructionKind::Unknown) {
             sink.report(
                 r::INSTRUCTION_BEFORE_FROM,
                 keyword_span(ins),

@@ -78,6 +78,15 @@ fn is_package_cache(path: &str) -> bool {
     .any(|c| path.starts_with(c))
 }
 
+/// `~` and `$HOME` as root's home (builds run as root unless USER says otherwise).
+fn home(path: &str) -> String {
+    if let Some(rest) = path.strip_prefix('~') {
+        format!("/root{rest}")
+    } else {
+        path.to_owned()
+    }
+}
+
 /// Shell-style glob match of `pattern` (with `*` and `?`) against `text`; `*` does not cross
 /// `/`.
 fn glob(pattern: &str, text: &str) -> bool {
@@ -312,7 +321,7 @@ fn changes_in_run(
             if w.value.contains('$') || w.value.is_empty() {
                 continue;
             }
-            let abs = join_path(workdir, &w.value);
+            let abs = join_path(workdir, &home(&w.value));
             if is_package_cache(&abs) {
                 continue;
             }
@@ -378,6 +387,7 @@ fn changes_in_run(
                 let size = a
                     .bytes
                     .map_or_else(String::new, |b| format!(" ({})", human(b)));
+                let big = m.recursive || a.bytes.is_some_and(|b| b >= 1_000_000);
                 let f = sink.report(
                     r::CHMOD_SEPARATE_LAYER,
                     run.span(c.span.clone()),
@@ -387,6 +397,9 @@ fn changes_in_run(
                         source.start_line()
                     ),
                 );
+                if big {
+                    f.severity = crate::diagnostic::Severity::Warning;
+                }
                 f.fix = chmod_fix(model, i, c, &m, a, commands.len());
                 break;
             }
