@@ -2,8 +2,11 @@
 //! calls the libraries and renders their results.
 
 pub(crate) mod analyze;
+pub(crate) mod cache_plan;
 pub(crate) mod layers;
 pub(crate) mod parse;
+pub(crate) mod prune;
+pub(crate) mod stages;
 
 use crate::cli::{Cli, Command};
 use crate::exit::Outcome;
@@ -14,5 +17,8 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Parse(args) => parse::run(args),
         Command::Analyze(args) => analyze::run(args),
         Command::Layers(args) => layers::run(args),
+        Command::Stages(args) => stages::run(args),
+        Command::Prune(args) => prune::run(args),
+        Command::CachePlan(args) => cache_plan::run(args),
     }
 }
