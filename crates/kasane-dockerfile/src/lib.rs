@@ -51,6 +51,8 @@ mod tree;
 
 pub mod buildkit;
 pub mod expand;
+pub mod scope;
+pub mod stage;
 
 pub use edit::{EditError, Rewrite};
 pub use error::{ParseError, ParseErrorKind};

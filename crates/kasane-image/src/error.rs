@@ -9,7 +9,7 @@ use crate::layer::LayerError;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A file could not be opened or read.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         /// The file (or archive member) being read.
         path: String,
@@ -26,7 +26,7 @@ pub enum Error {
         reason: String,
     },
     /// A JSON document could not be parsed.
-    #[error("{what} is not valid: {source}")]
+    #[error("{what} is not valid JSON")]
     Json {
         /// Which document.
         what: String,
@@ -95,7 +95,7 @@ pub enum Error {
         path: String,
     },
     /// A layer blob could not be read.
-    #[error("layer {index} ({blob}): {source}")]
+    #[error("layer {index} ({blob})")]
     Layer {
         /// Its position, 0 = bottom.
         index: usize,

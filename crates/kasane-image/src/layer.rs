@@ -226,10 +226,10 @@ pub enum LayerError {
         actual: Digest,
     },
     /// Reading the stored bytes failed.
-    #[error("could not read the blob: {0}")]
+    #[error("could not read the blob")]
     Read(#[source] io::Error),
     /// The gzip or zstd stream is corrupt.
-    #[error("corrupt {compression} stream after {offset} bytes of output: {source}")]
+    #[error("corrupt {compression} stream after {offset} bytes of output")]
     Decompress {
         /// Which decoder failed.
         compression: &'static str,

@@ -8,12 +8,16 @@
 
 pub mod config;
 pub mod diagnostic;
+mod engine;
+mod model;
 pub mod pragma;
 pub mod registry;
 pub mod render;
+mod rules;
 
 pub use diagnostic::{
     Applicability, Edit, FileReport, Finding, Fix, LineIndex, Location, Note, Position, Severity,
     Span,
 };
+pub use engine::{LintOptions, lint_bytes, lint_source};
 pub use registry::Rule;

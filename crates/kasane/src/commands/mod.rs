@@ -3,7 +3,11 @@
 
 pub(crate) mod analyze;
 pub(crate) mod cache_plan;
+pub(crate) mod context;
+pub(crate) mod ignore;
 pub(crate) mod layers;
+pub(crate) mod fetch;
+pub(crate) mod lint;
 pub(crate) mod parse;
 pub(crate) mod prune;
 pub(crate) mod stages;
@@ -20,5 +24,9 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Stages(args) => stages::run(args),
         Command::Prune(args) => prune::run(args),
         Command::CachePlan(args) => cache_plan::run(args),
+        Command::Fetch(args) => fetch::run(args),
+        Command::Context(args) => context::run(args),
+        Command::Ignore(args) => ignore::run(args),
+        Command::Lint(args) => lint::run(args),
     }
 }
