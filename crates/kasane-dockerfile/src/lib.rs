@@ -50,7 +50,10 @@ mod span;
 mod tree;
 
 pub mod buildkit;
+pub mod expand;
 pub mod instructions;
+pub mod scope;
+pub mod stage;
 
 pub use edit::{EditError, Rewrite};
 pub use error::{ParseError, ParseErrorKind};

@@ -19,4 +19,16 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Parse Dockerfiles and print their syntax tree (kasane's own JSON, or BuildKit's shape).
     Parse(commands::parse::Args),
+    /// Explain where an image's bytes went: sizes, waste by cause, efficiency, a CI gate.
+    Analyze(commands::analyze::Args),
+    /// List each layer's files grouped by directory, largest first (dlayer's view).
+    Layers(commands::layers::Args),
+    /// Download a file over parallel ranged HTTP connections, checked, resumable (rget done right).
+    Fetch(commands::fetch::Args),
+    /// Show what a build sends as its context: sizes, largest parts, time to send.
+    Context(commands::context::Args),
+    /// Generate a .dockerignore that keeps only the named paths (dignore, fixed).
+    Ignore(commands::ignore::Args),
+    /// Lint Dockerfiles: BuildKit's checks, hadolint's rules that matter, size and speed rules.
+    Lint(commands::lint::Args),
 }

@@ -6,6 +6,7 @@
 mod cli;
 mod commands;
 mod exit;
+mod image_input;
 
 use std::io::Write;
 use std::process::ExitCode;

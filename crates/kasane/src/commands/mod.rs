@@ -1,6 +1,12 @@
 //! One module per subcommand. Each has an `Args` struct (clap) and a `run` function that
 //! calls the libraries and renders their results.
 
+pub(crate) mod analyze;
+pub(crate) mod context;
+pub(crate) mod ignore;
+pub(crate) mod layers;
+pub(crate) mod fetch;
+pub(crate) mod lint;
 pub(crate) mod parse;
 
 use crate::cli::{Cli, Command};
@@ -10,5 +16,11 @@ use crate::exit::Outcome;
 pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Parse(args) => parse::run(args),
+        Command::Analyze(args) => analyze::run(args),
+        Command::Layers(args) => layers::run(args),
+        Command::Fetch(args) => fetch::run(args),
+        Command::Context(args) => context::run(args),
+        Command::Ignore(args) => ignore::run(args),
+        Command::Lint(args) => lint::run(args),
     }
 }
