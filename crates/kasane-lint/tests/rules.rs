@@ -6,9 +6,11 @@ use std::collections::BTreeSet;
 use kasane_lint::config::Config;
 use kasane_lint::{LintOptions, lint_source, registry};
 
-/// (rule code, Dockerfile, expected 1-based (line, column) of each finding of that rule).
-/// An empty list is a negative case.
-const CASES: &[(&str, &str, &[(usize, usize)])] = &[
+/// A rule code, a Dockerfile, and the expected 1-based (line, column) of each finding of that
+/// rule. An empty list is a negative case.
+type Case = (&'static str, &'static str, &'static [(usize, usize)]);
+
+const CASES: &[Case] = &[
     // KL001 parse errors (BuildKit's parser and instruction layer)
     ("KL001", "FROM alpine\nCOPY only-one\n", &[(2, 1)]),
     ("KL001", "FROM alpine\nFROB x\n", &[(2, 1)]),
