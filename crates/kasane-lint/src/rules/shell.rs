@@ -363,15 +363,10 @@ fn package_rules(ctx: &RunCtx<'_, '_>, invs: &[(usize, Invocation<'_>)], sink: &
                 );
                 f.aliases = vec![alias];
                 if let Some(end) = sub_end {
-                    let flag = if inv.manager == Manager::Zypper {
-                        " -y"
-                    } else {
-                        " -y"
-                    };
                     f.fix = Some(Fix::new(
                         "add -y",
                         Applicability::Safe,
-                        vec![Edit::insert(end, flag)],
+                        vec![Edit::insert(end, " -y")],
                     ));
                 }
             }
@@ -523,15 +518,16 @@ fn caches(ctx: &RunCtx<'_, '_>, invs: &[(usize, Invocation<'_>)], sink: &mut Sin
             .iter()
             .any(|p| p.value.starts_with("/var/lib/apt/lists"))
     });
-    if let Some((ci, _)) = apt_update {
-        if !apt_install && !lists_removed {
-            sink.report(
+    if let Some((ci, _)) = apt_update
+        && !apt_install
+        && !lists_removed
+    {
+        sink.report(
                 r::APT_UPDATE_ALONE,
                 ctx.command_span(&commands[*ci]),
                 "apt-get update without an install in the same RUN: its lists (tens of MB) stay in this layer and go stale in the cache",
             );
-            return;
-        }
+        return;
     }
     let apk_update = invs
         .iter()
@@ -568,15 +564,15 @@ fn caches(ctx: &RunCtx<'_, '_>, invs: &[(usize, Invocation<'_>)], sink: &mut Sin
             })
         };
         match (inv.manager, inv.action) {
-            (Manager::AptGet | Manager::Apt, Action::Update) => {
-                if !lists_removed && !ctx.cache_mount_covers("/var/lib/apt/lists") {
-                    report(
+            (Manager::AptGet | Manager::Apt, Action::Update)
+                if !lists_removed && !ctx.cache_mount_covers("/var/lib/apt/lists") =>
+            {
+                report(
                         sink,
                         "DL3009",
                         "apt lists (/var/lib/apt/lists, tens of MB) downloaded here are not removed in this RUN, so they stay in the layer".into(),
                         append_fix("rm -rf /var/lib/apt/lists/*", "remove the apt lists in the same RUN"),
                     );
-                }
             }
             (Manager::Apk, Action::Install) => {
                 let no_cache = inv.has_option(&["--no-cache"], &[]);

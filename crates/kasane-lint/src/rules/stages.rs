@@ -291,8 +291,12 @@ fn multiple_instructions(model: &Model<'_>, st: &Stage<'_>, sink: &mut Sink<'_>)
         (InstructionKind::Entrypoint, "DL4004"),
         (InstructionKind::Healthcheck, "DL3012"),
     ] {
-        let all: Vec<usize> = (st.from + 1..st.end).filter(|&i| model.instrs[i].kind == kind).collect();
-        let Some((&last, earlier)) = all.split_last() else { continue };
+        let all: Vec<usize> = (st.from + 1..st.end)
+            .filter(|&i| model.instrs[i].kind == kind)
+            .collect();
+        let Some((&last, earlier)) = all.split_last() else {
+            continue;
+        };
         for &i in earlier {
             let ins = &model.instrs[i];
             let note = sink.note(keyword_span(&model.instrs[last]), "this one takes effect");

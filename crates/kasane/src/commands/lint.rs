@@ -219,6 +219,7 @@ fn lint_one(path: &Path, config: &Config, context: Option<&Path>) -> anyhow::Res
     let options = LintOptions {
         config,
         context: dir.as_deref(),
+        dockerfile: (path.as_os_str() != "-").then_some(path),
     };
     Ok(kasane_lint::lint_bytes(&name, &bytes, &options))
 }
