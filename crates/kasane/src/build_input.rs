@@ -12,7 +12,12 @@ use kasane_dockerfile::Dockerfile;
 #[derive(Debug, clap::Args)]
 pub(crate) struct BuildInput {
     /// The Dockerfile (`-` reads standard input).
-    #[arg(short = 'f', long = "file", value_name = "PATH", default_value = "Dockerfile")]
+    #[arg(
+        short = 'f',
+        long = "file",
+        value_name = "PATH",
+        default_value = "Dockerfile"
+    )]
     pub(crate) file: PathBuf,
     /// A build argument, `NAME=VALUE` (or `NAME` to take the value from the environment, as
     /// docker does). Global ARGs use it in FROM lines.

@@ -29,9 +29,13 @@ pub(super) fn hcl_string(s: &str) -> String {
     out
 }
 
+/// A list on one line, or one item a line when it has several.
 fn hcl_list(items: &[String]) -> String {
     let quoted: Vec<String> = items.iter().map(|s| hcl_string(s)).collect();
-    format!("[{}]", quoted.join(", "))
+    if quoted.len() <= 1 {
+        return format!("[{}]", quoted.join(", "));
+    }
+    format!("[\n    {},\n  ]", quoted.join(",\n    "))
 }
 
 /// Bake target names allow `[A-Za-z0-9_-]`; stage names may also have `.`.

@@ -108,19 +108,18 @@ fn embed_prepared(script: &mut Script, request: &PlanRequest<'_>) {
     let Some(prepared) = &request.prepared else {
         return;
     };
-    let mut why = Vec::new();
+    script.comment(&format!(
+        "The builds use a copy of {}, embedded below:",
+        request.dockerfile
+    ));
     if prepared.pruned {
-        why.push("without the stages the target does not need (the legacy builder builds every stage before --target)");
+        script.comment("  - without the stages the target does not need (the legacy builder");
+        script.comment("    builds every stage before --target);");
     }
     if prepared.named {
-        why.push("with names for unnamed stages (--target takes names only)");
+        script.comment("  - with names for unnamed stages (--target takes names only).");
     }
-    script.comment(&format!(
-        "The builds use a copy of {} {}.",
-        request.dockerfile,
-        why.join(" and ")
-    ));
-    script.comment("It is embedded below; the plan refuses to run once the original has changed.");
+    script.comment("The plan refuses to run once the original has changed.");
     let original = quote(&request.dockerfile);
     script.line(&format!("sum=$(sha256sum < {original})"));
     script.line(&format!(
@@ -269,10 +268,11 @@ pub(super) fn registry(
         .iter()
         .find(|s| s.index == request.target)
         .expect("the target is planned");
+    script
+        .comment("One build; its registry cache is exported with mode=max, which keeps the layers");
     script.comment(&format!(
-        "One build; its registry cache ({cache}) is exported with mode=max, which keeps the"
+        "of every intermediate step of every stage above, named or not, in {cache}."
     ));
-    script.comment("layers of every intermediate step of every stage above, named or not.");
     script.comment(
         "Registry cache export needs a docker-container builder; one is created if missing.",
     );

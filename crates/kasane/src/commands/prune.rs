@@ -34,7 +34,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
     let pruned = kasane_build::prune(&loaded.dockerfile, graph, target)?;
     verify(&pruned.text, &args.input, &args.target, pruned.kept.len())?;
 
-    let removed: Vec<String> = pruned.removed.iter().map(|&i| graph.stage(i).label()).collect();
+    let removed: Vec<String> = pruned
+        .removed
+        .iter()
+        .map(|&i| graph.stage(i).label())
+        .collect();
     let summary = format!(
         "kept {} of {} stages for {}{}{}",
         pruned.kept.len(),
@@ -77,7 +81,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
                     Ok(Outcome::Findings)
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    writeln!(err, "{} does not exist; run prune without --check to write it", path.display())?;
+                    writeln!(
+                        err,
+                        "{} does not exist; run prune without --check to write it",
+                        path.display()
+                    )?;
                     Ok(Outcome::Findings)
                 }
                 Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
@@ -99,7 +107,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
 /// The pruned file must parse and its target must need every stage left;
 /// anything else is a bug, and writing it would hand the user a broken file.
 fn verify(text: &str, input: &BuildInput, target: &str, kept: usize) -> anyhow::Result<()> {
-    let df = kasane_dockerfile::parse(text).context("internal error: the pruned Dockerfile does not parse")?;
+    let df = kasane_dockerfile::parse(text)
+        .context("internal error: the pruned Dockerfile does not parse")?;
     let options = kasane_build::BuildOptions {
         build_args: input.build_arg_pairs()?.into_iter().collect(),
         platform: input.platforms().first().cloned(),
@@ -128,7 +137,11 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let name = path
         .file_name()
         .with_context(|| format!("{} is not a file path", path.display()))?;
-    let tmp = dir.join(format!(".{}.kasane-tmp-{}", name.to_string_lossy(), std::process::id()));
+    let tmp = dir.join(format!(
+        ".{}.kasane-tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
     std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| {
         let _ = std::fs::remove_file(&tmp);

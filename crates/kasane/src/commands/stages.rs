@@ -114,7 +114,12 @@ fn text(v: &View<'_>) -> String {
     let _ = writeln!(out, "Dockerfile: {}", v.loaded.path);
     let _ = writeln!(out, "Target: {} (stage {})", label(g, v.target), v.target);
     let _ = writeln!(out, "\nStages:");
-    let width = g.stages().iter().map(|s| s.label().len()).max().unwrap_or(0);
+    let width = g
+        .stages()
+        .iter()
+        .map(|s| s.label().len())
+        .max()
+        .unwrap_or(0);
     for stage in g.stages() {
         let i = stage.index;
         let mark = if i == v.target {
@@ -167,7 +172,10 @@ fn text(v: &View<'_>) -> String {
             unneeded.join(", ")
         }
     );
-    let _ = writeln!(out, "\nParallel levels (each level can build once the ones before are done):");
+    let _ = writeln!(
+        out,
+        "\nParallel levels (each level can build once the ones before are done):"
+    );
     for (n, level) in g.levels(&v.needed).iter().enumerate() {
         let names: Vec<String> = level.iter().map(|&i| label(g, i)).collect();
         let _ = writeln!(out, "  {}: {}", n + 1, names.join(", "));
@@ -181,7 +189,14 @@ fn text(v: &View<'_>) -> String {
         let uses: Vec<String> = e
             .used_by
             .iter()
-            .map(|u| format!("{} in {} (line {})", via_keyword(u.via), label(g, u.stage), u.line))
+            .map(|u| {
+                format!(
+                    "{} in {} (line {})",
+                    via_keyword(u.via),
+                    label(g, u.stage),
+                    u.line
+                )
+            })
             .collect();
         let _ = writeln!(out, "  {}  {}", e.reference, uses.join(", "));
     }
@@ -300,17 +315,8 @@ fn node_id(images: &[(String, String)], s: &Source) -> String {
 
 fn edge_label(d: &Dependency) -> String {
     match (d.via, d.onbuild_of) {
-        (Via::From, _) => "FROM".to_string(),
-        (_, Some(_)) => format!("ONBUILD {}", short_reason(d)),
-        _ => short_reason(d),
-    }
-}
-
-fn short_reason(d: &Dependency) -> String {
-    match d.via {
-        Via::From => "FROM".to_string(),
-        Via::CopyFrom => format!("COPY --from={}", d.written),
-        Via::RunMount => format!("--mount from={}", d.written),
+        (Via::From, None) => "FROM".to_string(),
+        _ => d.reason(),
     }
 }
 
@@ -319,7 +325,10 @@ fn dot(v: &View<'_>) -> String {
     let images = image_nodes(g);
     let mut out = String::from("digraph stages {\n  rankdir=LR;\n  node [shape=box];\n");
     for s in g.stages() {
-        let mut attrs = vec![format!("label={}", dot_string(&format!("{}: {}", s.index, s.label())))];
+        let mut attrs = vec![format!(
+            "label={}",
+            dot_string(&format!("{}: {}", s.index, s.label()))
+        )];
         if s.index == v.target {
             attrs.push("penwidth=3".to_string());
         } else if !v.needed.contains(&s.index) {
@@ -329,7 +338,11 @@ fn dot(v: &View<'_>) -> String {
         let _ = writeln!(out, "  s{} [{}];", s.index, attrs.join(", "));
     }
     for (id, reference) in &images {
-        let _ = writeln!(out, "  {id} [label={}, shape=ellipse];", dot_string(reference));
+        let _ = writeln!(
+            out,
+            "  {id} [label={}, shape=ellipse];",
+            dot_string(reference)
+        );
     }
     // Edges point the way layers flow: from what is used to the stage using it.
     for d in g.dependencies() {
@@ -369,7 +382,9 @@ fn mermaid(v: &View<'_>) -> String {
             d.stage
         );
     }
-    out.push_str("  classDef target stroke-width:3px\n  classDef unneeded stroke-dasharray:5 5,color:#888\n");
+    out.push_str(
+        "  classDef target stroke-width:3px\n  classDef unneeded stroke-dasharray:5 5,color:#888\n",
+    );
     let _ = writeln!(out, "  class s{} target", v.target);
     let unneeded: Vec<String> = (0..g.stages().len())
         .filter(|i| !v.needed.contains(i))
