@@ -54,7 +54,6 @@ pub mod expand;
 pub mod instructions;
 pub mod scope;
 pub mod stage;
-pub mod instructions;
 
 pub use edit::{EditError, Rewrite};
 pub use error::{ParseError, ParseErrorKind};
