@@ -3,9 +3,9 @@
 
 pub(crate) mod analyze;
 pub(crate) mod context;
+pub(crate) mod fetch;
 pub(crate) mod ignore;
 pub(crate) mod layers;
-pub(crate) mod fetch;
 pub(crate) mod lint;
 pub(crate) mod parse;
 
