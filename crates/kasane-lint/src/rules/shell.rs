@@ -188,8 +188,9 @@ fn commands(ctx: &RunCtx<'_, '_>, sink: &mut Sink<'_>) {
     }
 }
 
-/// Bytes per lastlog record on 64-bit glibc systems.
-const LASTLOG_RECORD: u64 = 292;
+/// Bytes useradd reserves per UID on 64-bit glibc systems: a lastlog record (292) and a
+/// faillog record (32).
+const LOG_BYTES_PER_UID: u64 = 292 + 32;
 
 fn useradd(ctx: &RunCtx<'_, '_>, c: &Command, sink: &mut Sink<'_>) {
     let args = c.program_args();
@@ -218,13 +219,13 @@ fn useradd(ctx: &RunCtx<'_, '_>, c: &Command, sink: &mut Sink<'_>) {
     let Some(uid) = uid.filter(|u| *u >= 65_536) else {
         return;
     };
-    let mb = (uid * LASTLOG_RECORD) as f64 / 1_000_000.0;
+    let mb = (uid * LOG_BYTES_PER_UID) as f64 / 1_000_000.0;
     let prog = &c.words[c.program_index().unwrap_or(0)];
     let at = ctx.word_span(prog);
     sink.report(
         r::USERADD_LASTLOG,
         ctx.command_span(c),
-        format!("useradd with UID {uid} and without -l writes a {mb:.0} MB /var/log/lastlog (UID x {LASTLOG_RECORD} bytes) into the layer"),
+        format!("useradd with UID {uid} and without -l writes {mb:.1} MB of /var/log/lastlog and faillog (UID x {LOG_BYTES_PER_UID} bytes) into the layer"),
     )
     .fix = Some(Fix::new(
         "add -l (--no-log-init)",
