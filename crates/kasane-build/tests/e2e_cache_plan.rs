@@ -235,7 +235,7 @@ fn exercise(mode: Mode) {
         "after the wipe a plain build must run every needed stage:\n{}",
         cold.log
     );
-    common::remove_images(&[plain_tag.clone()]);
+    common::remove_images(std::slice::from_ref(&plain_tag));
     wipe(&s.tags);
 
     // 3. Warm: the plan again, on an engine that has nothing but the base image.
