@@ -193,6 +193,14 @@ pub fn layer_range<'a>(
     if let Some(e) = walk_error {
         return Err(e);
     }
+    // Hard links of the range whose inode lives in a lower layer: the engine copies the inode
+    // up into the same layer (layers are applied one by one, a link cannot reach below), so the
+    // squashed layer does too, and the names keep sharing one inode.
+    for path in builder.copy_up_visible_sources(&tree) {
+        if let Some(parent) = path.parent() {
+            needed_dirs.push(parent);
+        }
+    }
     // Whiteouts: the highest paths present below `from` that are gone after `upto`.
     if from > 0 {
         let mut present = HashMap::new();
@@ -534,6 +542,21 @@ impl<'a> PlanBuilder<'a> {
             FileKind::Other => self.unsupported.push(out(path)),
         }
         Ok(())
+    }
+
+    /// Makes every link group whose inode is still visible at its own path (but was not planned,
+    /// being in a lower layer) carry that path too; returns those paths.
+    fn copy_up_visible_sources(&mut self, tree: &StackedTree<'a>) -> Vec<ImagePath> {
+        let mut added = Vec::new();
+        for group in &mut self.groups {
+            if !group.source_visible && group.source.fate == Fate::Visible {
+                let path = tree.entry(&group.source).path.clone();
+                group.source_visible = true;
+                group.names.insert(0, path.clone());
+                added.push(path);
+            }
+        }
+        added
     }
 
     fn finish(mut self, tree: &StackedTree<'a>) -> Result<Plan<'a>, ExportError> {

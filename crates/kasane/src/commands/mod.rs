@@ -3,11 +3,13 @@
 
 pub(crate) mod analyze;
 pub(crate) mod context;
+pub(crate) mod export;
+pub(crate) mod fetch;
 pub(crate) mod ignore;
 pub(crate) mod layers;
-pub(crate) mod fetch;
 pub(crate) mod lint;
 pub(crate) mod parse;
+pub(crate) mod squash;
 
 use crate::cli::{Cli, Command};
 use crate::exit::Outcome;
@@ -22,5 +24,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Context(args) => context::run(args),
         Command::Ignore(args) => ignore::run(args),
         Command::Lint(args) => lint::run(args),
+        Command::Export(args) => export::run(args),
+        Command::Squash(args) => squash::run(args),
     }
 }
