@@ -35,4 +35,6 @@ pub(crate) enum Command {
     Export(commands::export::Args),
     /// Squash layers N.. of an image into one and write an archive `docker load` reads.
     Squash(commands::squash::Args),
+    /// Compare two images' filesystems: added, removed, changed files; exit 1 when they differ.
+    Diff(commands::diff::Args),
 }

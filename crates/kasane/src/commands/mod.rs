@@ -3,6 +3,7 @@
 
 pub(crate) mod analyze;
 pub(crate) mod context;
+pub(crate) mod diff;
 pub(crate) mod export;
 pub(crate) mod fetch;
 pub(crate) mod ignore;
@@ -26,5 +27,6 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Lint(args) => lint::run(args),
         Command::Export(args) => export::run(args),
         Command::Squash(args) => squash::run(args),
+        Command::Diff(args) => diff::run(args),
     }
 }
