@@ -37,4 +37,10 @@ pub(crate) enum Command {
     Ignore(commands::ignore::Args),
     /// Lint Dockerfiles: BuildKit's checks, hadolint's rules that matter, size and speed.
     Lint(commands::lint::Args),
+    /// Write the filesystem a container of the image starts with, as a directory or a tar.
+    Export(commands::export::Args),
+    /// Squash layers N.. of an image into one and write an archive `docker load` reads.
+    Squash(commands::squash::Args),
+    /// Compare two images' filesystems: added, removed, changed files; exit 1 when they differ.
+    Diff(commands::diff::Args),
 }
