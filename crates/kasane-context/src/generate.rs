@@ -105,7 +105,10 @@ pub fn generate_keep(
         .iter()
         .map(|k| String::from_utf8_lossy(k).into_owned())
         .collect();
-    text.push_str(&format!("{GENERATED_HEADER} --keep {}\n", arguments.join(" ")));
+    text.push_str(&format!(
+        "{GENERATED_HEADER} --keep {}\n",
+        arguments.join(" ")
+    ));
     text.push_str("*\n");
     for k in &kept {
         text.push('!');
@@ -217,7 +220,9 @@ fn find_ignore_files(dir: &Path, rel: Vec<u8>, out: &mut Vec<(Vec<u8>, PathBuf)>
     if candidate.is_file() {
         out.push((rel.clone(), candidate));
     }
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.filter_map(Result::ok) {
         if entry.file_type().is_ok_and(|t| t.is_dir()) {
             let mut child = rel.clone();

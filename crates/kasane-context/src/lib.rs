@@ -19,6 +19,10 @@ mod re2;
 mod report;
 mod walk;
 
+pub use generate::{
+    DiffLine, GENERATED_HEADER, GenerateError, GeneratedIgnore, SkippedPattern, escape_literal,
+    generate_keep, line_diff,
+};
 pub use ignorefile::{
     Builder, IgnoreFileError, IgnoreLine, locate_ignore_file, read_all, read_ignore_file,
 };
@@ -30,8 +34,4 @@ pub use report::{
 };
 pub use walk::{
     ContextEntry, ContextWalk, Engine, EntryKind, WalkError, WalkProblem, walk_context,
-};
-pub use generate::{
-    DiffLine, GENERATED_HEADER, GenerateError, GeneratedIgnore, SkippedPattern, escape_literal,
-    generate_keep, line_diff,
 };

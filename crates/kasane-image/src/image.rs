@@ -126,7 +126,7 @@ pub fn read_image(
                     Error::Layer {
                         index,
                         blob: blob.location.clone(),
-                        source,
+                        source: Box::new(source),
                     }
                 })?;
             progress.layer_done(index);
@@ -138,10 +138,13 @@ pub fn read_image(
     let mut layers = Vec::with_capacity(results.len());
     for ((index, result), history) in results.into_iter().enumerate().zip(histories) {
         let changes = result?;
-        let instruction = history
-            .as_ref()
-            .and_then(|h| h.created_by.as_deref())
-            .map(clean_instruction);
+        // `docker import` leaves only a comment ("Imported from -").
+        let instruction = history.as_ref().and_then(|h| {
+            h.created_by
+                .as_deref()
+                .map(clean_instruction)
+                .or_else(|| h.comment.clone())
+        });
         layers.push(Layer {
             index,
             blob: resolved.layers[index].clone(),

@@ -373,10 +373,10 @@ impl<'a> StackedTree<'a> {
             }
             let node = &self.nodes[id as usize];
             // Below a non-directory nothing is reachable.
-            if let Some((_, m)) = self.visible_entry(NodeId(id)) {
-                if m.kind != FileKind::Directory {
-                    continue;
-                }
+            if let Some((_, m)) = self.visible_entry(NodeId(id))
+                && m.kind != FileKind::Directory
+            {
+                continue;
             }
             for (name, &c) in node.children.iter().rev() {
                 if self.nodes[c as usize].visible {

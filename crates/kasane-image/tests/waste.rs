@@ -159,7 +159,7 @@ fn deleted_then_recreated_and_whiteout_of_missing_path() {
     );
     // dive stops layer 1 at the stray whiteout (visited in name order: `.wh.f`, `.wh.never-existed`
     // and then `g` is never reached).
-    let f_cum = 8 + 0 + 3;
+    let f_cum = 8 + 3; // layer 1 charges the deleted file 0
     let (min, cum) = (0, f_cum);
     assert!(
         (a.efficiency - min as f64 / cum as f64).abs() < 1e-12,

@@ -415,10 +415,10 @@ impl<'a> Model<'a> {
                                 .find(|t| t.name.as_deref() == Some(lower.as_str()))
                                 .map(|t| t.index)
                         });
-                    if let Some(t) = target {
-                        if t != s.index {
-                            deps[s.index].insert(t);
-                        }
+                    if let Some(t) = target
+                        && t != s.index
+                    {
+                        deps[s.index].insert(t);
                     }
                 }
             }

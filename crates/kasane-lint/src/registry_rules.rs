@@ -492,10 +492,11 @@ are only copied from do not ship their layers.",
     },
     CHMOD_SEPARATE_LAYER = {
         code: "KL305", name: "chmod-in-separate-layer", aliases: [],
-        category: Size, severity: Warning, enabled: true, fixable: true,
+        category: Size, severity: Info, enabled: true, fixable: true,
         summary: "chmod or chown of files added by an earlier layer copies them again",
         explanation: "Changing a file's mode or owner in a later layer stores the whole file a \
-second time in that layer. Set ownership and mode while copying (`COPY --chown=... \
+second time in that layer. Reported as info for single files and as a warning for recursive \
+changes or files of a megabyte or more. Set ownership and mode while copying (`COPY --chown=... \
 --chmod=...`) or in the RUN that created the files.",
         bad: "FROM alpine\nCOPY app /opt/app\nRUN chmod -R 755 /opt/app\n",
         good: "FROM alpine\nCOPY --chmod=755 app /opt/app\n",

@@ -23,6 +23,12 @@ pub(crate) enum Command {
     Analyze(commands::analyze::Args),
     /// List each layer's files grouped by directory, largest first (dlayer's view).
     Layers(commands::layers::Args),
+    /// Show a Dockerfile's stages: dependencies and why, what a target needs, parallel levels.
+    Stages(commands::stages::Args),
+    /// Write a Dockerfile with only the stages a target needs (for the legacy builder).
+    Prune(commands::prune::Args),
+    /// Make a CI cache plan that caches every stage a target needs (script, bake or GHA).
+    CachePlan(commands::cache_plan::Args),
     /// Download a file over parallel ranged HTTP connections, checked, resumable (rget done right).
     Fetch(commands::fetch::Args),
     /// Show what a build sends as its context: sizes, largest parts, time to send.

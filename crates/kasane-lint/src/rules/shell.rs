@@ -188,8 +188,9 @@ fn commands(ctx: &RunCtx<'_, '_>, sink: &mut Sink<'_>) {
     }
 }
 
-/// Bytes per lastlog record on 64-bit glibc systems.
-const LASTLOG_RECORD: u64 = 292;
+/// Bytes useradd reserves per UID on 64-bit glibc systems: a lastlog record (292) and a
+/// faillog record (32).
+const LOG_BYTES_PER_UID: u64 = 292 + 32;
 
 fn useradd(ctx: &RunCtx<'_, '_>, c: &Command, sink: &mut Sink<'_>) {
     let args = c.program_args();
@@ -218,13 +219,13 @@ fn useradd(ctx: &RunCtx<'_, '_>, c: &Command, sink: &mut Sink<'_>) {
     let Some(uid) = uid.filter(|u| *u >= 65_536) else {
         return;
     };
-    let mb = (uid * LASTLOG_RECORD) as f64 / 1_000_000.0;
+    let mb = (uid * LOG_BYTES_PER_UID) as f64 / 1_000_000.0;
     let prog = &c.words[c.program_index().unwrap_or(0)];
     let at = ctx.word_span(prog);
     sink.report(
         r::USERADD_LASTLOG,
         ctx.command_span(c),
-        format!("useradd with UID {uid} and without -l writes a {mb:.0} MB /var/log/lastlog (UID x {LASTLOG_RECORD} bytes) into the layer"),
+        format!("useradd with UID {uid} and without -l writes {mb:.1} MB of /var/log/lastlog and faillog (UID x {LOG_BYTES_PER_UID} bytes) into the layer"),
     )
     .fix = Some(Fix::new(
         "add -l (--no-log-init)",
@@ -363,15 +364,10 @@ fn package_rules(ctx: &RunCtx<'_, '_>, invs: &[(usize, Invocation<'_>)], sink: &
                 );
                 f.aliases = vec![alias];
                 if let Some(end) = sub_end {
-                    let flag = if inv.manager == Manager::Zypper {
-                        " -y"
-                    } else {
-                        " -y"
-                    };
                     f.fix = Some(Fix::new(
                         "add -y",
                         Applicability::Safe,
-                        vec![Edit::insert(end, flag)],
+                        vec![Edit::insert(end, " -y")],
                     ));
                 }
             }
@@ -523,15 +519,16 @@ fn caches(ctx: &RunCtx<'_, '_>, invs: &[(usize, Invocation<'_>)], sink: &mut Sin
             .iter()
             .any(|p| p.value.starts_with("/var/lib/apt/lists"))
     });
-    if let Some((ci, _)) = apt_update {
-        if !apt_install && !lists_removed {
-            sink.report(
+    if let Some((ci, _)) = apt_update
+        && !apt_install
+        && !lists_removed
+    {
+        sink.report(
                 r::APT_UPDATE_ALONE,
                 ctx.command_span(&commands[*ci]),
                 "apt-get update without an install in the same RUN: its lists (tens of MB) stay in this layer and go stale in the cache",
             );
-            return;
-        }
+        return;
     }
     let apk_update = invs
         .iter()
@@ -568,15 +565,15 @@ fn caches(ctx: &RunCtx<'_, '_>, invs: &[(usize, Invocation<'_>)], sink: &mut Sin
             })
         };
         match (inv.manager, inv.action) {
-            (Manager::AptGet | Manager::Apt, Action::Update) => {
-                if !lists_removed && !ctx.cache_mount_covers("/var/lib/apt/lists") {
-                    report(
+            (Manager::AptGet | Manager::Apt, Action::Update)
+                if !lists_removed && !ctx.cache_mount_covers("/var/lib/apt/lists") =>
+            {
+                report(
                         sink,
                         "DL3009",
                         "apt lists (/var/lib/apt/lists, tens of MB) downloaded here are not removed in this RUN, so they stay in the layer".into(),
                         append_fix("rm -rf /var/lib/apt/lists/*", "remove the apt lists in the same RUN"),
                     );
-                }
             }
             (Manager::Apk, Action::Install) => {
                 let no_cache = inv.has_option(&["--no-cache"], &[]);

@@ -111,7 +111,13 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
         if !report.largest_dirs.is_empty() {
             writeln!(out, "\nlargest directories")?;
             for d in &report.largest_dirs {
-                writeln!(out, "  {:>10}  {:>7} files  {}", bytes(d.bytes), d.files, d.path)?;
+                writeln!(
+                    out,
+                    "  {:>10}  {:>7} files  {}",
+                    bytes(d.bytes),
+                    d.files,
+                    d.path
+                )?;
             }
         }
         if !report.largest_files.is_empty() {

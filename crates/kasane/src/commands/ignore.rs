@@ -64,7 +64,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
     }
     write!(out, "{}", generated.text)?;
     for s in &generated.skipped {
-        writeln!(out, "# skipped {}:{} `{}`: {}", s.file, s.line, s.pattern, s.reason)?;
+        writeln!(
+            out,
+            "# skipped {}:{} `{}`: {}",
+            s.file, s.line, s.pattern, s.reason
+        )?;
     }
     writeln!(out, "\n# diff against {}", target.display())?;
     if !changed {
@@ -80,7 +84,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
     if args.write && changed {
         writeln!(out, "# wrote {}", target.display())?;
     } else if changed {
-        writeln!(out, "# not written: pass --write to update {}", target.display())?;
+        writeln!(
+            out,
+            "# not written: pass --write to update {}",
+            target.display()
+        )?;
     }
     Ok(Outcome::Success)
 }

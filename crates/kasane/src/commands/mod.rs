@@ -2,12 +2,15 @@
 //! calls the libraries and renders their results.
 
 pub(crate) mod analyze;
+pub(crate) mod cache_plan;
 pub(crate) mod context;
+pub(crate) mod fetch;
 pub(crate) mod ignore;
 pub(crate) mod layers;
-pub(crate) mod fetch;
 pub(crate) mod lint;
 pub(crate) mod parse;
+pub(crate) mod prune;
+pub(crate) mod stages;
 
 use crate::cli::{Cli, Command};
 use crate::exit::Outcome;
@@ -18,6 +21,9 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Parse(args) => parse::run(args),
         Command::Analyze(args) => analyze::run(args),
         Command::Layers(args) => layers::run(args),
+        Command::Stages(args) => stages::run(args),
+        Command::Prune(args) => prune::run(args),
+        Command::CachePlan(args) => cache_plan::run(args),
         Command::Fetch(args) => fetch::run(args),
         Command::Context(args) => context::run(args),
         Command::Ignore(args) => ignore::run(args),

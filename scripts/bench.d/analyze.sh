@@ -1,0 +1,61 @@
+# bench section "analyze": kasane analyze vs dive --ci on a ~1.5 GB docker save of Debian + Python
+# packages, and the gzip OCI layout of the same image vs decompressing its layers in parallel.
+# The image is built once from scripts/bench-images/analyze and cached under $BENCH_CACHE.
+BENCH_CACHE=${KASANE_BENCH_CACHE:-/var/cache/kasane/bench}
+DIVE=$PEERS_BIN/dive
+
+bench_analyze() {
+  local tar="$BENCH_CACHE/analyze-docker.tar" oci="$BENCH_CACHE/analyze-oci-gzip"
+  need_env
+  local kasane=$KASANE
+  mkdir -p "$BENCH_CACHE"
+  if [ ! -s "$tar" ]; then
+    echo "building the analyze benchmark image (once; several minutes)..." >&2
+    DOCKER_BUILDKIT=1 /usr/bin/docker build -q -t kasane-bench-analyze:latest scripts/bench-images/analyze >&2
+    /usr/bin/docker save -o "$tar.part" kasane-bench-analyze:latest && mv "$tar.part" "$tar"
+  fi
+  if [ ! -f "$oci/index.json" ]; then
+    rm -rf "$oci"
+    skopeo copy "docker-archive:$tar" "oci:$oci:bench" >&2
+  fi
+  local out=$WORK
+  echo "## analyze: $(du -h "$tar" | cut -f1) docker save, $(tar -tf "$tar" >/dev/null; $kasane analyze -q --json "$tar" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["image"]["final_entries"], "entries,", d["image"]["layers"], "layers")')"
+  # Warm the page cache so both tools read from memory.
+  cat "$tar" > /dev/null
+  # Both gate on dive's default rules, which this image fails (exit 1): -i keeps hyperfine going.
+  hyperfine -i --warmup 1 --runs "${BENCH_RUNS:-5}" --export-markdown "$out/analyze.md" \
+    -n "kasane analyze --ci" "$kasane analyze -q --ci $tar" \
+    -n "dive --ci" "CI=true $DIVE --ci --source docker-archive $tar"
+  cat "$out/analyze.md"
+  echo
+  echo "### peak memory (max RSS, /usr/bin/time -v)"
+  local k d
+  # (both exit 1: the image fails dive's default rules)
+  k=$( { /usr/bin/time -v "$kasane" analyze -q --ci "$tar" 2>&1 >/dev/null || true; } | awk -F': ' '/Maximum resident/ {print $2}')
+  d=$( { CI=true /usr/bin/time -v "$DIVE" --ci --source docker-archive "$tar" 2>&1 >/dev/null || true; } | awk -F': ' '/Maximum resident/ {print $2}')
+  echo "kasane analyze --ci: ${k} KiB; dive --ci: ${d} KiB"
+  echo
+  echo "### efficiency: kasane vs dive --json on this image"
+  CI= "$DIVE" --json "$out/dive.json" --source docker-archive "$tar" >/dev/null
+  "$kasane" analyze -q --json "$tar" > "$out/kasane.json"
+  python3 -c 'import json,sys
+k=json.load(open(sys.argv[1])); d=json.load(open(sys.argv[2]))
+print("kasane efficiency %.12f, dive %.12f, |diff| %.1e" % (k["efficiency"], d["image"]["efficiencyScore"], abs(k["efficiency"]-d["image"]["efficiencyScore"])))
+print("dive wastedBytes %d (all copies), kasane reclaimable %d" % (d["image"]["inefficientBytes"], k["waste"]["reclaimable_bytes"]))
+print("entries in all layers: %d" % sum(l["entries"] for l in k["layers"]))' "$out/kasane.json" "$out/dive.json"
+  echo
+  echo "## analyze on the gzip OCI layout vs decompressing every layer in parallel (dive cannot read it)"
+  local layers
+  layers=$(python3 -c 'import json,sys
+d=sys.argv[1]
+idx=json.load(open(d+"/index.json"))
+m=json.load(open(d+"/blobs/sha256/"+idx["manifests"][0]["digest"][7:]))
+print("\n".join(d+"/blobs/sha256/"+l["digest"][7:] for l in m["layers"]))' "$oci")
+  printf '%s\n' "$layers" > "$out/layers.txt"
+  cat $layers > /dev/null
+  hyperfine --warmup 1 --runs "${BENCH_RUNS:-5}" --export-markdown "$out/oci.md" \
+    -n "kasane analyze (gzip OCI)" "$kasane analyze -q $oci" \
+    -n "gzip -dc all layers, $(nproc) in parallel" "xargs -P $(nproc) -n 1 sh -c 'gzip -dc \"\$0\" > /dev/null' < $out/layers.txt"
+  cat "$out/oci.md"
+  rm -rf "$out"
+}
