@@ -4,6 +4,8 @@
 pub(crate) mod analyze;
 pub(crate) mod cache_plan;
 pub(crate) mod context;
+pub(crate) mod diff;
+pub(crate) mod export;
 pub(crate) mod fetch;
 pub(crate) mod ignore;
 pub(crate) mod layers;
@@ -11,6 +13,7 @@ pub(crate) mod lint;
 pub(crate) mod parse;
 pub(crate) mod prune;
 pub(crate) mod stages;
+pub(crate) mod squash;
 
 use crate::cli::{Cli, Command};
 use crate::exit::Outcome;
@@ -28,5 +31,8 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Context(args) => context::run(args),
         Command::Ignore(args) => ignore::run(args),
         Command::Lint(args) => lint::run(args),
+        Command::Export(args) => export::run(args),
+        Command::Squash(args) => squash::run(args),
+        Command::Diff(args) => diff::run(args),
     }
 }
