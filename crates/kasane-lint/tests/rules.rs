@@ -297,6 +297,11 @@ const CASES: &[Case] = &[
     ("KL301", "FROM node\nRUN npm ci\n", &[(2, 5)]),
     (
         "KL301",
+        "FROM python\nONBUILD RUN pip install -r requirements.txt\n",
+        &[(2, 13)],
+    ),
+    (
+        "KL301",
         "FROM debian\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n",
         &[],
     ),
