@@ -545,7 +545,8 @@ fn caches(ctx: &RunCtx<'_, '_>, invs: &[(usize, Invocation<'_>)], sink: &mut Sin
                 r::APT_UPDATE_ALONE,
                 ctx.command_span(&commands[*ci]),
                 "apt-get update without an install in the same RUN: its lists (tens of MB) stay in this layer and go stale in the cache",
-            );
+            )
+            .aliases = vec!["DL3009"];
         return;
     }
     let apk_update = invs
