@@ -299,7 +299,11 @@ fn useradd_lastlog_kl306() {
     );
     let bad = format!("{base}RUN useradd -u {uid} app\n");
     let found = flagged("KL306", &bad, None);
-    assert!(found[0].message.contains("shadow before 4.13"), "{}", found[0].message);
+    assert!(
+        found[0].message.contains("shadow before 4.13"),
+        "{}",
+        found[0].message
+    );
     let claimed = uid * 324;
     assert!(
         found[0]
