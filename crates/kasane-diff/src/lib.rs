@@ -227,7 +227,11 @@ fn field_changes(a: &FileState, b: &FileState, options: DiffOptions) -> Vec<Fiel
     };
     let kind = |s: &FileState| {
         let k = serde_json_kind(s.kind);
-        if s.implied { format!("{k} (implied)") } else { k.to_owned() }
+        if s.implied {
+            format!("{k} (implied)")
+        } else {
+            k.to_owned()
+        }
     };
     if a.kind != b.kind {
         field("kind", kind(a), kind(b));
@@ -245,7 +249,8 @@ fn field_changes(a: &FileState, b: &FileState, options: DiffOptions) -> Vec<Fiel
     field("link_target", opt(&a.link_target), opt(&b.link_target));
     field("device", opt(&a.device), opt(&b.device));
     field("xattrs", a.xattrs.join(" "), b.xattrs.join(" "));
-    let hash = |c: &Option<ContentHash>| c.map(|h| format!("xxh3:{:032x}", h.0)).unwrap_or_default();
+    let hash =
+        |c: &Option<ContentHash>| c.map(|h| format!("xxh3:{:032x}", h.0)).unwrap_or_default();
     field("content", hash(&a.content), hash(&b.content));
     if options.mtime && !(a.implied || b.implied) {
         field("mtime", a.mtime.to_string(), b.mtime.to_string());

@@ -69,7 +69,12 @@ fn reports_each_kind_of_change() {
     let changed: Vec<(String, Vec<&str>)> = d
         .changed
         .iter()
-        .map(|c| (c.path.to_string(), c.changes.iter().map(|f| f.field).collect()))
+        .map(|c| {
+            (
+                c.path.to_string(),
+                c.changes.iter().map(|f| f.field).collect(),
+            )
+        })
         .collect();
     assert_eq!(
         changed,
@@ -82,7 +87,10 @@ fn reports_each_kind_of_change() {
     );
     let conf = &d.changed[2];
     assert_eq!(conf.size_delta, 2);
-    assert_eq!((conf.changes[0].a.as_str(), conf.changes[0].b.as_str()), ("4", "6"));
+    assert_eq!(
+        (conf.changes[0].a.as_str(), conf.changes[0].b.as_str()),
+        ("4", "6")
+    );
     // Size by directory: /app gained 14 - 7 bytes, /etc 2; the root row totals them.
     let dirs: Vec<(String, i64, u64, u64, u64)> = d
         .directories
@@ -152,7 +160,12 @@ fn identical_filesystems_from_different_layers_and_mtimes() {
         },
     );
     assert_eq!(with_mtime.changed.len(), 8);
-    assert!(with_mtime.changed.iter().all(|c| c.changes[0].field == "mtime"));
+    assert!(
+        with_mtime
+            .changed
+            .iter()
+            .all(|c| c.changes[0].field == "mtime")
+    );
 }
 
 #[test]

@@ -43,4 +43,6 @@ pub(crate) enum Command {
     Squash(commands::squash::Args),
     /// Compare two images' filesystems: added, removed, changed files; exit 1 when they differ.
     Diff(commands::diff::Args),
+    /// Explore an image in a terminal UI: layers, files per layer, waste, contents, extraction.
+    Explore(commands::explore::Args),
 }

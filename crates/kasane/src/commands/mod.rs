@@ -5,6 +5,7 @@ pub(crate) mod analyze;
 pub(crate) mod cache_plan;
 pub(crate) mod context;
 pub(crate) mod diff;
+pub(crate) mod explore;
 pub(crate) mod export;
 pub(crate) mod fetch;
 pub(crate) mod ignore;
@@ -34,5 +35,6 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Export(args) => export::run(args),
         Command::Squash(args) => squash::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Explore(args) => explore::run(args),
     }
 }
