@@ -17,7 +17,7 @@ bench_analyze() {
     rm -rf "$oci"
     skopeo copy "docker-archive:$tar" "oci:$oci:bench" >&2
   fi
-  local out=$WORK
+  local out=$WORK/analyze; mkdir -p "$out"
   echo "## analyze: $(du -h "$tar" | cut -f1) docker save, $(tar -tf "$tar" >/dev/null; $kasane analyze -q --json "$tar" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["image"]["final_entries"], "entries,", d["image"]["layers"], "layers")')"
   # Warm the page cache so both tools read from memory.
   cat "$tar" > /dev/null
