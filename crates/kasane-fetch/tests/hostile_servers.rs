@@ -322,10 +322,7 @@ fn a_chunk_that_always_breaks_gives_up_and_keeps_the_rest_for_a_resume() {
     // One connection, so the chunks before the broken one complete first.
     let run = fetch_into(dir, &url, |d| d.connections(1));
     let Err(FetchError::Interrupted {
-        kept,
-        total,
-        cause,
-        ..
+        kept, total, cause, ..
     }) = &run.result
     else {
         panic!("expected Interrupted, got {:?}", run.result);
