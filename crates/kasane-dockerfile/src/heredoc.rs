@@ -117,6 +117,10 @@ struct LexWord {
     end: usize,
 }
 
+/// `${…}` nested deeper than this is treated as a lexing error (BuildKit has no
+/// limit; this keeps hostile input from exhausting the stack).
+const MAX_NESTING: usize = 128;
+
 /// End of input, as Go's `text/scanner` reports it.
 const EOF: Option<char> = None;
 
@@ -132,6 +136,8 @@ struct Lexer {
     /// Newer BuildKit shares one word buffer between nested `processStopOn`
     /// calls (and resets it on entry); reproduced because it changes words.
     shared: WordBuf,
+    /// Current `${…}` nesting.
+    depth: usize,
 }
 
 #[derive(Debug, Default)]
@@ -193,6 +199,7 @@ impl Lexer {
             raw_quotes,
             raw_escapes,
             shared: WordBuf::default(),
+            depth: 0,
         }
     }
 
@@ -428,6 +435,16 @@ impl Lexer {
     }
 
     fn process_dollar(&mut self) -> Result<String, String> {
+        if self.depth >= MAX_NESTING {
+            return Err(format!("substitutions nested more than {MAX_NESTING} deep"));
+        }
+        self.depth += 1;
+        let out = self.process_dollar_inner();
+        self.depth -= 1;
+        out
+    }
+
+    fn process_dollar_inner(&mut self) -> Result<String, String> {
         self.next();
         if self.peek() != Some('{') {
             let name = self.process_name();

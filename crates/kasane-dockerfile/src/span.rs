@@ -91,6 +91,62 @@ impl LineIndex {
     }
 }
 
+/// Computes positions for offsets that mostly come in increasing order (as a
+/// tree is built), counting characters only from the previous position on the
+/// same line, so building spans for a long line stays linear.
+#[derive(Debug)]
+pub(crate) struct PositionCursor<'a> {
+    index: &'a LineIndex,
+    src: &'a str,
+    /// Line (1-based), offset and column of the last position computed.
+    last: (usize, usize, u32),
+}
+
+impl<'a> PositionCursor<'a> {
+    pub(crate) fn new(index: &'a LineIndex, src: &'a str) -> Self {
+        PositionCursor {
+            index,
+            src,
+            last: (0, 0, 0),
+        }
+    }
+
+    pub(crate) fn position(&mut self, offset: usize) -> Position {
+        let src = self.src;
+        let mut offset = offset.min(src.len());
+        while !src.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.index.line_starts.partition_point(|&s| s <= offset);
+        let (from, base) = if self.last.0 == line && self.last.1 <= offset {
+            (self.last.1, self.last.2 as usize)
+        } else {
+            (self.index.line_starts[line - 1], 1)
+        };
+        let column = base + src[from..offset].chars().count();
+        let column = u32::try_from(column).unwrap_or(u32::MAX);
+        self.last = (line, offset, column);
+        Position {
+            offset,
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            column,
+        }
+    }
+
+    pub(crate) fn span(&mut self, start: usize, end: usize) -> Span {
+        let src = self.src;
+        let mut end = end.min(src.len()).max(start.min(src.len()));
+        while !src.is_char_boundary(end) {
+            end += 1;
+        }
+        let start = self.position(start);
+        Span {
+            start,
+            end: self.position(end),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

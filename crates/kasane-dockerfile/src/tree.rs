@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::Dialect;
 use crate::error::{ParseError, ParseErrorKind};
 use crate::raw::{self, LineKind, RawDoc, RawElement, RawForm, RawInstruction, RawNode};
-use crate::span::{LineIndex, Span};
+use crate::span::{LineIndex, PositionCursor, Span};
 
 /// ONBUILD triggers nested deeper than this (only possible in files BuildKit's
 /// instruction layer rejects anyway) keep their text unparsed.
@@ -457,7 +457,8 @@ impl Dockerfile {
     pub fn parse_with(source: &str, options: ParseOptions) -> Result<Dockerfile, ParseError> {
         let raw = raw::parse(source.as_bytes(), options.dialect)
             .map_err(|e| ParseError::at(e.kind, source.as_bytes(), e.offset))?;
-        Ok(Builder::new(source, options.dialect).build(raw))
+        let lines = LineIndex::new(source);
+        Ok(Builder::new(source, &lines, options.dialect).build(raw))
     }
 
     /// Parses bytes; they must be UTF-8 (the error gives the first bad byte).
@@ -564,21 +565,23 @@ impl std::fmt::Display for Dockerfile {
 /// Builds the tree from the line layer.
 struct Builder<'a> {
     src: &'a str,
-    lines: LineIndex,
+    lines: &'a LineIndex,
+    cursor: std::cell::RefCell<PositionCursor<'a>>,
     dialect: Dialect,
 }
 
 impl<'a> Builder<'a> {
-    fn new(src: &'a str, dialect: Dialect) -> Self {
+    fn new(src: &'a str, lines: &'a LineIndex, dialect: Dialect) -> Self {
         Builder {
             src,
-            lines: LineIndex::new(src),
+            lines,
+            cursor: std::cell::RefCell::new(PositionCursor::new(lines, src)),
             dialect,
         }
     }
 
     fn span(&self, start: usize, end: usize) -> Span {
-        self.lines.span(self.src, start, end)
+        self.cursor.borrow_mut().span(start, end)
     }
 
     fn string(bytes: &[u8]) -> String {

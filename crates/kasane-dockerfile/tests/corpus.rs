@@ -1,16 +1,72 @@
 //! Round trip over the real-world corpus: every file that parses prints back
 //! byte for byte, its elements tile the file, and every node's span lies inside
-//! its instruction. `scripts/conformance-parser` unpacks the corpus and runs
-//! this with `KASANE_CORPUS_DIR` set.
+//! its instruction.
+//!
+//! The corpus is `shared/corpus/dockerfiles.tar.zst`; this test unpacks it once
+//! into `$KASANE_CACHE/corpus-dockerfiles` (as `scripts/conformance-parser`
+//! does), or reads `KASANE_CORPUS_DIR` when set. `scripts/test` runs it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use kasane_dockerfile::{Arguments, Dialect, Dockerfile, Instruction, ParseOptions, Span};
 
-fn corpus_files() -> Vec<PathBuf> {
-    let dir = std::env::var_os("KASANE_CORPUS_DIR").expect(
-        "KASANE_CORPUS_DIR must name the unpacked corpus (scripts/conformance-parser sets it)",
+/// The unpacked corpus directory (`…/all`), unpacking it when needed.
+fn corpus_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("KASANE_CORPUS_DIR") {
+        return PathBuf::from(dir);
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let shared = std::env::var_os("KASANE_SHARED").map_or_else(
+        || {
+            let beside = root.join("../shared");
+            if beside.join("corpus").is_dir() {
+                beside
+            } else {
+                PathBuf::from("/work/shared")
+            }
+        },
+        PathBuf::from,
     );
+    let archive = shared.join("corpus/dockerfiles.tar.zst");
+    let meta = std::fs::metadata(&archive)
+        .unwrap_or_else(|e| panic!("the corpus archive {} is required: {e}", archive.display()));
+    let cache = std::env::var_os("KASANE_CACHE").map_or_else(
+        || PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/kasane"),
+        PathBuf::from,
+    );
+    let dir = cache.join("corpus-dockerfiles");
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs());
+    // The same stamp as scripts/conformance-parser writes (`stat -c '%s %Y'`).
+    let stamp = format!("{} {modified}", meta.len());
+    let stamp_file = dir.join(".stamp");
+    if std::fs::read_to_string(&stamp_file)
+        .ok()
+        .map(|s| s.trim().to_string())
+        != Some(stamp.clone())
+    {
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("cache directory");
+        let status = Command::new("sh")
+            .arg("-c")
+            .arg("zstd -dc \"$1\" | tar -x -C \"$2\"")
+            .arg("sh")
+            .arg(&archive)
+            .arg(&dir)
+            .status()
+            .expect("zstd and tar run");
+        assert!(status.success(), "unpacking {} failed", archive.display());
+        std::fs::write(&stamp_file, format!("{stamp}\n")).expect("stamp");
+    }
+    dir.join("all")
+}
+
+fn corpus_files() -> Vec<PathBuf> {
+    let dir = corpus_dir();
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("corpus directory is readable")
         .map(|e| e.expect("directory entry").path())
@@ -110,7 +166,7 @@ fn check_file(bytes: &[u8], dialect: Dialect) -> Result<bool, String> {
 }
 
 #[test]
-#[ignore = "conformance: needs the unpacked corpus (scripts/conformance-parser runs it)"]
+#[ignore = "conformance: reads the 95,709-file corpus (scripts/test runs it in the ci profile)"]
 fn corpus_round_trip() {
     let files = corpus_files();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());

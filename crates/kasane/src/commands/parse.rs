@@ -146,18 +146,57 @@ fn parse_batch(
     })
 }
 
+/// One line of `--format json`.
+#[derive(serde::Serialize)]
+struct TreeLine<'a> {
+    file: &'a str,
+    ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dockerfile: Option<&'a Dockerfile>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    instruction_errors: Option<Vec<instructions::InstructionError>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<ErrorJson>,
+}
+
+/// Where and why a file failed.
+#[derive(serde::Serialize)]
+struct ErrorJson {
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    column: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    offset: Option<usize>,
+}
+
 fn parse_one(path: &Path, format: Format, dialect: Dialect) -> FileResult {
     let name = path.to_string_lossy();
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
-            let line = serde_json::json!({
-                "file": name,
-                "ok": false,
-                "error": format!("cannot read {}: {e}", path.display()),
-            });
+            let message = format!("cannot read {}: {e}", path.display());
+            let line = match format {
+                // The oracle's shape: the error is a string.
+                Format::Buildkit => {
+                    serde_json::json!({ "file": name, "ok": false, "error": message }).to_string()
+                }
+                Format::Json => to_json(&TreeLine {
+                    file: &name,
+                    ok: false,
+                    dockerfile: None,
+                    instruction_errors: None,
+                    error: Some(ErrorJson {
+                        message,
+                        line: None,
+                        column: None,
+                        offset: None,
+                    }),
+                }),
+            };
             return FileResult {
-                line: line.to_string(),
+                line,
                 outcome: Outcome::InputError,
             };
         }
@@ -178,33 +217,41 @@ fn parse_one(path: &Path, format: Format, dialect: Dialect) -> FileResult {
         Format::Json => match Dockerfile::parse_bytes(&bytes, ParseOptions::dialect(dialect)) {
             Ok(df) => {
                 let errors = instructions::validate(&df);
-                let line = serde_json::json!({
-                    "file": name,
-                    "ok": true,
-                    "dockerfile": df,
-                    "instruction_errors": errors,
+                let line = to_json(&TreeLine {
+                    file: &name,
+                    ok: true,
+                    dockerfile: Some(&df),
+                    instruction_errors: Some(errors),
+                    error: None,
                 });
                 FileResult {
-                    line: line.to_string(),
+                    line,
                     outcome: Outcome::Success,
                 }
             }
             Err(e) => {
-                let line = serde_json::json!({
-                    "file": name,
-                    "ok": false,
-                    "error": {
-                        "message": e.kind.to_string(),
-                        "line": e.line,
-                        "column": e.column,
-                        "offset": e.offset,
-                    },
+                let line = to_json(&TreeLine {
+                    file: &name,
+                    ok: false,
+                    dockerfile: None,
+                    instruction_errors: None,
+                    error: Some(ErrorJson {
+                        message: e.kind.to_string(),
+                        line: Some(e.line),
+                        column: Some(e.column),
+                        offset: Some(e.offset),
+                    }),
                 });
                 FileResult {
-                    line: line.to_string(),
+                    line,
                     outcome: Outcome::Findings,
                 }
             }
         },
     }
+}
+
+fn to_json(v: &TreeLine<'_>) -> String {
+    // Serialising plain structs of strings and numbers cannot fail.
+    serde_json::to_string(v).unwrap_or_default()
 }
