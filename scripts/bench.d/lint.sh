@@ -12,7 +12,7 @@ bench_lint() {
   fi
   local out; out=$(mktemp -d)
   (cd "$corpus/all" && ls | sort) > "$out/all.txt"
-  awk 'NR % 47 == 1' "$out/all.txt" | head -2000 > "$out/sample.txt"
+  awk 'NR % 191 == 1' "$out/all.txt" | head -500 > "$out/sample.txt"
   local n_all n_sample
   n_all=$(wc -l < "$out/all.txt"); n_sample=$(wc -l < "$out/sample.txt")
   cat "$corpus"/all/* > /dev/null 2>&1 || true

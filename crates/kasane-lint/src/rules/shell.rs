@@ -287,7 +287,8 @@ fn pinned(manager: Manager, spec: &str) -> bool {
                 || spec.starts_with('.')
         }
         Manager::Gem => spec.contains(':'),
-        Manager::Go => spec.contains('@'),
+        // Local packages (`./...`, `/src/cmd`) come from the context, not a registry.
+        Manager::Go => spec.contains('@') || spec.starts_with(['.', '/']),
         Manager::Yum | Manager::Dnf | Manager::Microdnf | Manager::Zypper => {
             // name-version: a dash followed by a digit, or an rpm file / path
             spec.ends_with(".rpm")
