@@ -9,6 +9,8 @@
 //!   pruning, symlinks sent as links, unreadable entries) and a size report.
 //! - [`generate_keep`]: a .dockerignore that keeps only named paths, merging nested ignore
 //!   files.
+//! - [`context_sources`] and [`context_usage`]: which part of the context each COPY/ADD of a
+//!   Dockerfile uses, and what is sent but never used.
 
 mod generate;
 mod gopath;
@@ -17,6 +19,7 @@ mod matcher;
 mod pattern;
 mod re2;
 mod report;
+mod usage;
 mod walk;
 
 pub use generate::{
@@ -32,6 +35,7 @@ pub use report::{
     ContextError, ContextOptions, ContextReport, Problem, RateError, SizedPath, analyze_context,
     parse_rate,
 };
+pub use usage::{ContextSource, ContextUsage, SourceUse, context_sources, context_usage};
 pub use walk::{
     ContextEntry, ContextWalk, Engine, EntryKind, WalkError, WalkProblem, walk_context,
 };

@@ -133,20 +133,21 @@ const PIECES: &[&str] = &[
 #[ignore = "e2e: needs the Docker engine (scripts/test runs it)"]
 fn engine_sends_what_kasane_predicts() {
     require_engine();
-    let mut seed: u64 = 0x636f_6e74_6578_74;
+    let mut seed: u64 = 0x0063_6f6e_7465_7874;
     let mut next = |n: usize| {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
         (seed % n as u64) as usize
     };
-    let mut files: Vec<String> = Vec::new();
     // Fixed, telling cases first, then generated ones.
-    files.push("**/foo\n!src/a/b/foo/w\n".into());
-    files.push("*\n!*/keep\n!docs\n".into());
-    files.push("a+\n^q\n".into());
-    files.push("node_modules\n**/node_modules\n*.md\n!README.md\n".into());
-    files.push("\u{feff}# comment\n  /src/  \n! src/main.rs\r\n".into());
+    let mut files: Vec<String> = vec![
+        "**/foo\n!src/a/b/foo/w\n".into(),
+        "*\n!*/keep\n!docs\n".into(),
+        "a+\n^q\n".into(),
+        "node_modules\n**/node_modules\n*.md\n!README.md\n".into(),
+        "\u{feff}# comment\n  /src/  \n! src/main.rs\r\n".into(),
+    ];
     for _ in 0..10 {
         let mut text = String::new();
         for _ in 0..=next(4) {
@@ -255,8 +256,7 @@ fn dockerfile_specific_ignore_file_wins_in_buildkit() {
 fn sent_context_bytes(log: &str) -> f64 {
     let line = log
         .split(['\n', '\r'])
-        .filter(|l| l.contains("Sending build context"))
-        .last()
+        .rfind(|l| l.contains("Sending build context"))
         .expect("classic builder reports the context size");
     let value = line.rsplit(' ').next().unwrap().trim();
     let split = value.find(|c: char| c.is_ascii_alphabetic()).unwrap();

@@ -8,70 +8,87 @@
 //! strict UTF-8 (an undecodable string fails the whole file with Python's
 //! `UnicodeDecodeError` message).
 
+use std::borrow::Cow;
+use std::fmt::Write;
+
 use crate::Dialect;
 use crate::raw::{self, RawDoc, RawElement, RawForm};
 
 /// One instruction as the oracle reports it (Go strings: bytes).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Command {
+pub struct Command<'a> {
     /// The keyword as written.
-    pub cmd: Vec<u8>,
+    pub cmd: &'a [u8],
     /// ONBUILD's trigger keyword (empty when none).
-    pub sub_cmd: Vec<u8>,
+    pub sub_cmd: &'a [u8],
     /// Exec (JSON) form.
     pub json: bool,
     /// The joined line, plus heredoc bodies and terminators.
-    pub original: Vec<u8>,
+    pub original: Cow<'a, [u8]>,
     /// 1-based first line.
     pub start_line: usize,
     /// 1-based last line.
     pub end_line: usize,
     /// Flag words.
-    pub flags: Vec<Vec<u8>>,
+    pub flags: Vec<&'a [u8]>,
     /// BuildKit's `Next` chain values.
-    pub value: Vec<Vec<u8>>,
+    pub value: Vec<&'a [u8]>,
     /// Heredocs: name, file descriptor, content.
-    pub heredocs: Vec<(Vec<u8>, u64, Vec<u8>)>,
+    pub heredocs: Vec<(&'a [u8], u64, &'a [u8])>,
 }
 
-/// What BuildKit's parser (as the Python package reports it) makes of `source`:
-/// the commands, or the error message.
-pub fn commands(source: &[u8], dialect: Dialect) -> Result<Vec<Command>, String> {
-    let doc = raw::parse(source, dialect).map_err(|e| e.kind.to_string())?;
-    Ok(commands_of(&doc))
+/// What BuildKit's parser makes of `source`: the line-layer document, or the
+/// error message. [`commands`] turns the document into the oracle's records.
+pub fn parse_raw(source: &[u8], dialect: Dialect) -> Result<RawParse, String> {
+    raw::parse(source, dialect)
+        .map(RawParse)
+        .map_err(|e| e.kind.to_string())
 }
 
-fn commands_of(doc: &RawDoc) -> Vec<Command> {
+/// The result of [`parse_raw`] (opaque).
+#[derive(Debug, Clone)]
+pub struct RawParse(RawDoc);
+
+/// The instructions of a parsed file as the oracle reports them.
+pub fn commands(parsed: &RawParse) -> Vec<Command<'_>> {
+    commands_of(&parsed.0)
+}
+
+fn commands_of(doc: &RawDoc) -> Vec<Command<'_>> {
     let mut out = Vec::new();
     for e in &doc.elements {
         let RawElement::Instruction(ri) = e else {
             continue;
         };
         let top = &ri.nodes[0];
-        let cmd = ri.logical[top.cmd.0..top.cmd.1].to_vec();
-        let flags = top.flags.iter().map(|f| f.bytes.clone()).collect();
+        let cmd = &ri.logical[top.cmd.0..top.cmd.1];
+        let flags = top.flags.iter().map(|f| &f.bytes[..]).collect();
         // The package reports ONBUILD's trigger in place of the instruction,
         // and (a quirk) drops ONBUILD heredocs, which sit on the outer node.
         let (node, sub_cmd, heredocs) = if top.form == RawForm::OnBuild {
             let t = &ri.nodes[1];
-            (t, ri.logical[t.cmd.0..t.cmd.1].to_vec(), &[][..])
+            (t, &ri.logical[t.cmd.0..t.cmd.1], &[][..])
         } else {
-            (top, Vec::new(), &ri.heredocs[..])
+            (top, &[][..], &ri.heredocs[..])
         };
-        let mut value: Vec<Vec<u8>> = node.values.iter().map(|v| v.bytes.clone()).collect();
-        if node.form == RawForm::OnBuild {
+        let value = if node.form == RawForm::OnBuild {
             // A nested ONBUILD's `Next` is a node holding only children.
-            value = vec![Vec::new()];
-        }
-        let mut original = ri.logical.clone();
-        if !heredocs.is_empty() {
+            vec![&[][..]]
+        } else {
+            node.values.iter().map(|v| &v.bytes[..]).collect()
+        };
+        let original = if heredocs.is_empty() {
+            Cow::Borrowed(&ri.logical[..])
+        } else {
+            let mut original = ri.logical.clone();
             original.push(b'\n');
             for h in heredocs {
                 original.extend_from_slice(&h.content);
                 original.extend_from_slice(h.marker.name.as_bytes());
                 original.push(b'\n');
             }
-        }
+            Cow::Owned(original)
+        };
         out.push(Command {
             cmd,
             sub_cmd,
@@ -83,13 +100,7 @@ fn commands_of(doc: &RawDoc) -> Vec<Command> {
             value,
             heredocs: heredocs
                 .iter()
-                .map(|h| {
-                    (
-                        h.marker.name.as_bytes().to_vec(),
-                        h.marker.fd,
-                        h.content.clone(),
-                    )
-                })
+                .map(|h| (h.marker.name.as_bytes(), h.marker.fd, &h.content[..]))
                 .collect(),
         });
     }
@@ -108,58 +119,67 @@ pub struct OracleLine {
 /// The oracle line for `file` with content `source`.
 pub fn json_line(file: &str, source: &[u8], dialect: Dialect) -> OracleLine {
     let mut out = String::with_capacity(source.len() * 2 + 64);
-    let ok;
     out.push_str("{\"file\": ");
     push_json_str(&mut out, file);
-    match commands(source, dialect).and_then(|c| to_python(&c)) {
-        Ok(cmds) => {
-            ok = true;
-            out.push_str(", \"ok\": true, \"instructions\": [");
-            for (i, c) in cmds.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
+    let error = match parse_raw(source, dialect) {
+        Ok(parsed) => {
+            let cmds = commands(&parsed);
+            match to_python(&cmds) {
+                Ok(py) => {
+                    out.push_str(", \"ok\": true, \"instructions\": [");
+                    for (i, c) in py.iter().enumerate() {
+                        if i > 0 {
+                            out.push_str(", ");
+                        }
+                        push_command(&mut out, c);
+                    }
+                    out.push_str("]}");
+                    return OracleLine {
+                        text: out,
+                        ok: true,
+                    };
                 }
-                push_command(&mut out, c);
+                Err(e) => e,
             }
-            out.push_str("]}");
         }
-        Err(msg) => {
-            ok = false;
-            out.push_str(", \"ok\": false, \"error\": ");
-            push_json_str(&mut out, &msg);
-            out.push('}');
-        }
+        Err(e) => e,
+    };
+    out.push_str(", \"ok\": false, \"error\": ");
+    push_json_str(&mut out, &error);
+    out.push('}');
+    OracleLine {
+        text: out,
+        ok: false,
     }
-    OracleLine { text: out, ok }
 }
 
 /// A command after the trip through C strings and Python.
-struct PyCommand {
-    cmd: Option<String>,
-    sub_cmd: Option<String>,
+struct PyCommand<'a> {
+    cmd: Option<Cow<'a, str>>,
+    sub_cmd: Option<Cow<'a, str>>,
     json: bool,
-    original: Option<String>,
+    original: Option<Cow<'a, str>>,
     start_line: usize,
     end_line: usize,
-    flags: Vec<String>,
-    value: Vec<String>,
-    heredocs: Vec<(String, i64, String)>,
+    flags: Vec<Cow<'a, str>>,
+    value: Vec<Cow<'a, str>>,
+    heredocs: Vec<(Cow<'a, str>, i64, Cow<'a, str>)>,
 }
 
 /// Converts like the Python package: each string is cut at its first NUL and
 /// decoded as UTF-8, in the package's order; the first failure fails the file.
-fn to_python(cmds: &[Command]) -> Result<Vec<PyCommand>, String> {
+fn to_python<'a>(cmds: &'a [Command<'a>]) -> Result<Vec<PyCommand<'a>>, String> {
     cmds.iter()
         .map(|c| {
-            let opt = |b: &[u8]| -> Result<Option<String>, String> {
+            let opt = |b: &'a [u8]| -> Result<Option<Cow<'a, str>>, String> {
                 if b.is_empty() {
                     Ok(None)
                 } else {
                     py_string(b).map(Some)
                 }
             };
-            let cmd = opt(&c.cmd)?;
-            let sub_cmd = opt(&c.sub_cmd)?;
+            let cmd = opt(c.cmd)?;
+            let sub_cmd = opt(c.sub_cmd)?;
             let original = opt(&c.original)?;
             let flags = c
                 .flags
@@ -195,13 +215,13 @@ fn to_python(cmds: &[Command]) -> Result<Vec<PyCommand>, String> {
 }
 
 /// `PyUnicode_FromString(C.CString(s))`.
-fn py_string(b: &[u8]) -> Result<String, String> {
+fn py_string(b: &[u8]) -> Result<Cow<'_, str>, String> {
     let b = match b.iter().position(|&c| c == 0) {
         Some(p) => &b[..p],
         None => b,
     };
     match std::str::from_utf8(b) {
-        Ok(s) => Ok(s.to_string()),
+        Ok(s) => Ok(Cow::Borrowed(s)),
         Err(e) => Err(python_decode_error(b, e.valid_up_to())),
     }
 }
@@ -249,7 +269,7 @@ fn python_decode_error(b: &[u8], at: usize) -> String {
     }
 }
 
-fn push_command(out: &mut String, c: &PyCommand) {
+fn push_command(out: &mut String, c: &PyCommand<'_>) {
     out.push_str("{\"cmd\": ");
     push_opt(out, c.cmd.as_deref());
     out.push_str(", \"sub_cmd\": ");
@@ -261,10 +281,11 @@ fn push_command(out: &mut String, c: &PyCommand) {
     });
     out.push_str(", \"original\": ");
     push_opt(out, c.original.as_deref());
-    out.push_str(&format!(
+    let _ = write!(
+        out,
         ", \"start_line\": {}, \"end_line\": {}",
         c.start_line, c.end_line
-    ));
+    );
     out.push_str(", \"flags\": ");
     push_list(out, &c.flags);
     out.push_str(", \"value\": ");
@@ -276,7 +297,7 @@ fn push_command(out: &mut String, c: &PyCommand) {
         }
         out.push_str("{\"name\": ");
         push_json_str(out, name);
-        out.push_str(&format!(", \"fd\": {fd}, \"content\": "));
+        let _ = write!(out, ", \"fd\": {fd}, \"content\": ");
         push_json_str(out, content);
         out.push('}');
     }
@@ -290,7 +311,7 @@ fn push_opt(out: &mut String, s: Option<&str>) {
     }
 }
 
-fn push_list(out: &mut String, items: &[String]) {
+fn push_list(out: &mut String, items: &[Cow<'_, str>]) {
     out.push('[');
     for (i, s) in items.iter().enumerate() {
         if i > 0 {
@@ -303,23 +324,31 @@ fn push_list(out: &mut String, items: &[String]) {
 
 /// Python's `json.dumps(s, ensure_ascii=False)` for a string.
 fn push_json_str(out: &mut String, s: &str) {
-    use std::fmt::Write;
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
+    let b = s.as_bytes();
+    let mut run = 0;
+    for (i, &c) in b.iter().enumerate() {
+        let esc = match c {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            8 => "\\b",
+            12 => "\\f",
+            0..=0x1F => "",
+            _ => continue,
+        };
+        // Only ASCII bytes are escaped, so `run..i` is on char boundaries.
+        out.push_str(&s[run..i]);
+        if esc.is_empty() {
+            let _ = write!(out, "\\u{c:04x}");
+        } else {
+            out.push_str(esc);
         }
+        run = i + 1;
     }
+    out.push_str(&s[run..]);
     out.push('"');
 }
 

@@ -51,6 +51,7 @@ mod tree;
 
 pub mod buildkit;
 pub mod expand;
+pub mod instructions;
 pub mod scope;
 pub mod stage;
 

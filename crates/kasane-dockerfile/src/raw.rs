@@ -499,7 +499,9 @@ pub(crate) fn parse(src: &[u8], dialect: Dialect) -> Result<RawDoc, RawError> {
         })?;
 
         let mut heredocs = Vec::new();
-        if can_contain_heredoc(&nodes) {
+        // Without `<<` no word can be a heredoc marker (newer BuildKit checks
+        // this too; for 0.12 it only saves work).
+        if can_contain_heredoc(&nodes) && logical.windows(2).any(|w| w == b"<<") {
             let markers = heredoc::markers_in_line(&logical, dialect).map_err(|msg| RawError {
                 kind: ParseErrorKind::HeredocDelimiter(msg),
                 offset: token_start,
@@ -798,14 +800,17 @@ fn parse_maybe_json(
         return Ok((RawForm::Empty, Vec::new(), false));
     }
     let r = &line[rs..re];
-    match parse_json_array(r, strict_json) {
+    // parseJSON trims leading Unicode space first (only HEALTHCHECK can leave
+    // some, after a multi-byte space its byte loop did not skip).
+    let js = rs + leading_space_len(r);
+    match parse_json_array(&line[js..re], strict_json) {
         JsonArray::Strings(items) => {
             let values = items
                 .into_iter()
                 .map(|s| RawValue {
                     bytes: s.value,
-                    start: rs + s.start,
-                    end: rs + s.end,
+                    start: js + s.start,
+                    end: js + s.end,
                 })
                 .collect();
             Ok((RawForm::Json, values, true))

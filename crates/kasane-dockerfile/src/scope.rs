@@ -259,10 +259,15 @@ pub enum VarOrigin {
 /// A variable and its value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Var {
-    /// The value.
-    pub value: String,
+    /// The value (shared: environments are snapshotted at every ARG and ENV).
+    #[serde(serialize_with = "serialize_str")]
+    pub value: Arc<str>,
     /// Where it was set.
     pub origin: VarOrigin,
+}
+
+fn serialize_str<S: serde::Serializer>(value: &Arc<str>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(value)
 }
 
 /// The variables visible at one point of the build.
@@ -280,7 +285,7 @@ impl VarEnv {
 
     /// The value of `name`.
     pub fn value(&self, name: &str) -> Option<&str> {
-        self.vars.get(name).map(|v| v.value.as_str())
+        self.vars.get(name).map(|v| &*v.value)
     }
 
     /// All variables, by name.
@@ -298,7 +303,8 @@ impl VarEnv {
         self.vars.is_empty()
     }
 
-    fn set(&mut self, name: &str, value: String, origin: VarOrigin) {
+    fn set(&mut self, name: &str, value: impl Into<Arc<str>>, origin: VarOrigin) {
+        let value = value.into();
         self.vars.insert(name.to_owned(), Var { value, origin });
     }
 }
@@ -420,6 +426,10 @@ pub struct ResolvedStage {
     /// The stage's platform: its own expanded `--platform`, its base stage's, or `None` for
     /// the target platform.
     pub platform: Option<String>,
+    /// The base stage's ONBUILD triggers, which BuildKit runs first in this stage (each
+    /// `instruction` is the index of the ONBUILD line in the base stage). The ONBUILD triggers
+    /// of base images are not known and not run.
+    pub triggers: Vec<ResolvedInstruction>,
     /// The instructions after FROM, in order.
     pub instructions: Vec<ResolvedInstruction>,
     /// Whether the base image's ENV was known (always true for `scratch`; inherited through
@@ -516,6 +526,8 @@ pub(crate) enum Step {
     },
     /// EXPOSE arguments, each expanded and split.
     Expose(Vec<String>),
+    /// An ONBUILD trigger: nothing here, run in the stages built on this one.
+    Onbuild(Box<Step>),
     /// Nothing BuildKit expands.
     Other,
 }
@@ -572,6 +584,9 @@ impl Step {
             }
             (InstructionKind::Expose, Arguments::List(words)) => {
                 Step::Expose(words.iter().map(|w| w.value.clone()).collect())
+            }
+            (InstructionKind::Onbuild, Arguments::Trigger(trigger)) => {
+                Step::Onbuild(Box::new(Step::of(trigger)))
             }
             _ => Step::Other,
         }
@@ -868,37 +883,46 @@ fn resolve_stage(
 
     let mut env_snapshot = Arc::new(state.env.clone());
     let mut declared_snapshot = Arc::new(state.declared.clone());
-    let mut instructions = Vec::with_capacity(stage.instructions.len());
-    for &index in &stage.instructions {
+    let mut walk = |index: usize, step: &Step| {
         let mut fields = Vec::new();
         let before = Arc::clone(&env_snapshot);
         let declared_before = Arc::clone(&declared_snapshot);
-        let changed = apply_step(
-            lexer,
-            &steps[index],
-            index,
-            &mut state,
-            global,
-            args,
-            &mut fields,
-        );
-        if changed {
+        if apply_step(lexer, step, index, &mut state, global, args, &mut fields) {
             env_snapshot = Arc::new(state.env.clone());
             declared_snapshot = Arc::new(state.declared.clone());
         }
-        instructions.push(ResolvedInstruction {
+        ResolvedInstruction {
             instruction: index,
             env: before,
             declared: declared_before,
             fields,
-        });
-    }
+        }
+    };
+    // A stage built on another stage first runs that stage's ONBUILD triggers.
+    let triggers: Vec<ResolvedInstruction> = match &base {
+        Some(StageBase::Stage(j)) => earlier[*j]
+            .stage
+            .instructions
+            .iter()
+            .filter_map(|&index| match &steps[index] {
+                Step::Onbuild(trigger) => Some(walk(index, trigger)),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let instructions: Vec<ResolvedInstruction> = stage
+        .instructions
+        .iter()
+        .map(|&index| walk(index, &steps[index]))
+        .collect();
 
     ResolvedStage {
         stage,
         from,
         base,
         platform,
+        triggers,
         instructions,
         base_env_known,
         env: env_snapshot,
@@ -992,7 +1016,7 @@ fn apply_step(
             }
             false
         }
-        Step::From { .. } | Step::Other => false,
+        Step::From { .. } | Step::Onbuild(_) | Step::Other => false,
     }
 }
 
@@ -1405,6 +1429,31 @@ mod tests {
         ];
         let r = resolve_steps(&steps, '`', &amd64(), &UnknownImages);
         assert_eq!(wd(&r, 2), "/$A\\x");
+    }
+
+    #[test]
+    fn base_stage_onbuild_triggers_run_first_in_the_child() {
+        let steps = [
+            from("scratch", Some("base")),
+            Step::Onbuild(Box::new(env(&[("OB", "from-$WHO")]))),
+            env(&[("WHO", "base")]),
+            from("base", None),
+            workdir("/${OB:-none}"),
+            from("scratch", None),
+            workdir("/${OB:-none}"),
+        ];
+        let r = run(&steps, &amd64());
+        // Not in the stage that declares it.
+        assert_eq!(r.stages[0].env.value("OB"), None);
+        assert_eq!(r.stages[1].triggers.len(), 1);
+        assert_eq!(r.stages[1].triggers[0].instruction, 1);
+        assert_eq!(wd(&r, 4), "/from-base");
+        assert_eq!(
+            r.stages[1].image_env.get("OB").map(String::as_str),
+            Some("from-base")
+        );
+        assert!(r.stages[2].triggers.is_empty());
+        assert_eq!(wd(&r, 6), "/none");
     }
 
     #[test]

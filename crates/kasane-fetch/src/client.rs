@@ -194,7 +194,7 @@ pub(crate) fn get(
     }
     request
         .call()
-        .map_err(|source| FetchError::Transport { what, source })
+        .map_err(|error| FetchError::Transport { what, error })
 }
 
 /// A header's value as text; `None` when absent or not visible ASCII.
@@ -235,6 +235,14 @@ pub(crate) fn content_range(headers: &HeaderMap) -> Result<ContentRange, String>
             String::from_utf8_lossy(value.as_bytes())
         )
     })
+}
+
+/// True when a body read failed because no byte arrived in time.
+fn is_timeout(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::TimedOut
+        || e.get_ref()
+            .and_then(|inner| inner.downcast_ref::<ureq::Error>())
+            .is_some_and(|inner| matches!(inner, ureq::Error::Timeout(_)))
 }
 
 /// `Name "value"` of a header for an error message (`Name absent` when missing).
@@ -282,11 +290,12 @@ pub(crate) fn copy_body(
                     expected: expected.unwrap_or_default(),
                 });
             }
-            Err(source) => {
+            Err(e) if is_timeout(&e) => return Err(FetchError::Stalled { what, received }),
+            Err(error) => {
                 return Err(FetchError::Body {
                     what,
                     received,
-                    source,
+                    error,
                 });
             }
         };

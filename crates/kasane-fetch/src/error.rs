@@ -1,4 +1,7 @@
 //! Everything that can make a download fail.
+//!
+//! Each message is complete in itself (it names the underlying error), so no variant exposes
+//! that error again as `source()`: a renderer that prints the chain would say it twice.
 
 use std::path::PathBuf;
 
@@ -21,7 +24,7 @@ pub enum FetchError {
     #[error("invalid sha256 {0:?}: expected 64 hexadecimal digits")]
     InvalidDigest(String),
     /// The server answered with an HTTP status that is not success.
-    #[error("{what}: server answered HTTP {status}")]
+    #[error("the server answered HTTP {status} for {what}")]
     Status {
         /// What was asked for (the whole file, or a range).
         what: Requested,
@@ -29,22 +32,30 @@ pub enum FetchError {
         status: u16,
     },
     /// The connection failed, timed out or broke.
-    #[error("{what}: {source}")]
+    #[error("{what}: {error}")]
     Transport {
         /// What was asked for.
         what: Requested,
         /// The error from the HTTP client.
-        source: ureq::Error,
+        error: ureq::Error,
     },
     /// Reading the response body failed (reset, timeout, malformed chunked encoding).
-    #[error("{what}: reading the response failed after {received} bytes: {source}")]
+    #[error("{what}: reading the response failed after {received} bytes: {error}")]
     Body {
         /// What was asked for.
         what: Requested,
         /// How many bytes of the body had arrived.
         received: u64,
         /// The error.
-        source: std::io::Error,
+        error: std::io::Error,
+    },
+    /// No byte arrived within the timeout.
+    #[error("{what}: no data for longer than the timeout, after {received} bytes")]
+    Stalled {
+        /// What was asked for.
+        what: Requested,
+        /// How many bytes of the body had arrived.
+        received: u64,
     },
     /// The body ended before all the bytes announced had arrived.
     #[error("{what}: the connection closed after {received} of {expected} bytes")]
@@ -87,12 +98,12 @@ pub enum FetchError {
         actual: String,
     },
     /// Reading or writing a local file failed.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {error}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
         /// The error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// Another `kasane fetch` is writing the same output.
     #[error("{} is being written by another download", path.display())]
@@ -113,10 +124,10 @@ pub enum FetchError {
     #[error("cancelled")]
     Cancelled,
     /// The download stopped, but what arrived is kept beside the output for a resume.
-    #[error("{source}\n{kept} of {total} bytes are kept in {}; run the same command again to resume", partial.display())]
+    #[error("{cause}\n{kept} of {total} bytes are kept in {}; run the same command again to resume", partial.display())]
     Interrupted {
         /// Why it stopped.
-        source: Box<FetchError>,
+        cause: Box<FetchError>,
         /// The partial file.
         partial: PathBuf,
         /// Bytes already complete in it.
@@ -132,21 +143,21 @@ impl FetchError {
     pub fn is_transient(&self) -> bool {
         match self {
             Self::Status { status, .. } => matches!(status, 408 | 429 | 500..=599),
-            Self::Transport { source, .. } => matches!(
-                source,
+            Self::Transport { error, .. } => matches!(
+                error,
                 ureq::Error::Io(_)
                     | ureq::Error::Timeout(_)
                     | ureq::Error::ConnectionFailed
                     | ureq::Error::Protocol(_)
             ),
-            Self::Body { .. } | Self::ShortBody { .. } => true,
+            Self::Body { .. } | Self::Stalled { .. } | Self::ShortBody { .. } => true,
             _ => false,
         }
     }
 
     pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {
         let path = path.into();
-        move |source| Self::Io { path, source }
+        move |error| Self::Io { path, error }
     }
 }
 
@@ -162,7 +173,7 @@ pub enum Requested {
 impl std::fmt::Display for Requested {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Whole => f.write_str("GET"),
+            Self::Whole => f.write_str("the file"),
             Self::Range(range) => write!(f, "{range}"),
         }
     }

@@ -303,7 +303,7 @@ impl RangedJob<'_> {
                     || matches!(e, FetchError::GaveUp { .. } | FetchError::Io { .. }));
             if resumable {
                 return Err(FetchError::Interrupted {
-                    source: Box::new(e),
+                    cause: Box::new(e),
                     partial: partial.path.clone(),
                     kept,
                     total: size,

@@ -31,7 +31,7 @@ impl Partial {
         if output.file_name().is_none() {
             return Err(FetchError::Io {
                 path: output.to_owned(),
-                source: std::io::Error::new(
+                error: std::io::Error::new(
                     std::io::ErrorKind::InvalidInput,
                     "the output path has no file name",
                 ),
@@ -219,6 +219,9 @@ impl ResumeState {
         let (mut url, mut size, mut chunk, mut etag, mut last_modified, mut done) =
             (None, None, None, None, None, None);
         for line in lines {
+            if line.chars().any(char::is_control) {
+                return Err("control character in a line".to_owned());
+            }
             let (key, value) = line.split_once(' ').unwrap_or((line, ""));
             let slot_filled = match key {
                 "url" => url.replace(value.to_owned()).is_some(),
@@ -318,6 +321,7 @@ mod tests {
             format!("{good}size 17\n"),
             format!("{good}extra line\n"),
             good.replace("chunk 10\n", ""),
+            good.replace("url http", "url \rhttp"),
         ] {
             assert!(ResumeState::parse(&bad).is_err(), "{bad}");
         }

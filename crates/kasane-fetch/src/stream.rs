@@ -63,7 +63,7 @@ pub(crate) fn download_whole(
         let length = client::content_length(headers).map_err(|answer| FetchError::Body {
             what: Requested::Whole,
             received: 0,
-            source: std::io::Error::new(std::io::ErrorKind::InvalidData, answer),
+            error: std::io::Error::new(std::io::ErrorKind::InvalidData, answer),
         })?;
         let chunked = client::header_text(headers, "transfer-encoding")
             .is_some_and(|te| te.to_ascii_lowercase().contains("chunked"));

@@ -322,17 +322,14 @@ fn a_chunk_that_always_breaks_gives_up_and_keeps_the_rest_for_a_resume() {
     // One connection, so the chunks before the broken one complete first.
     let run = fetch_into(dir, &url, |d| d.connections(1));
     let Err(FetchError::Interrupted {
-        kept,
-        total,
-        source,
-        ..
+        kept, total, cause, ..
     }) = &run.result
     else {
         panic!("expected Interrupted, got {:?}", run.result);
     };
     assert!(
-        matches!(**source, FetchError::GaveUp { attempts: 3, .. }),
-        "{source}"
+        matches!(**cause, FetchError::GaveUp { attempts: 3, .. }),
+        "{cause}"
     );
     assert_eq!((*kept, *total), (3 * CHUNK, SIZE as u64));
     assert!(!run.output.exists());
@@ -505,6 +502,17 @@ fn a_stalled_body_times_out_and_is_retried() {
     let run = fetch(&server, |d| d.timeout(Duration::from_millis(300)));
     run.assert_file(&data());
     assert_eq!(run.retries(), 1);
+    let Some(Event::Retrying { error, .. }) = run
+        .events
+        .iter()
+        .find(|e| matches!(e, Event::Retrying { .. }))
+    else {
+        unreachable!()
+    };
+    assert!(
+        error.ends_with("no data for longer than the timeout, after 500 bytes"),
+        "{error}"
+    );
 }
 
 #[test]

@@ -222,12 +222,11 @@ pub fn analyze(image: &Image, options: AnalysisOptions) -> Analysis {
             continue;
         }
         let entry = tree.entry(occ);
-        if let Some(m) = entry.meta() {
-            if m.kind == FileKind::Hardlink {
-                if let Some(t) = &m.link_target {
-                    kept_by_link.insert((occ.layer, &t[..]));
-                }
-            }
+        if let Some(m) = entry.meta()
+            && m.kind == FileKind::Hardlink
+            && let Some(t) = &m.link_target
+        {
+            kept_by_link.insert((occ.layer, &t[..]));
         }
     }
 

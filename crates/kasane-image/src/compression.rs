@@ -43,7 +43,7 @@ impl Compression {
 /// back (so its digest can still be completed after a decoding error).
 pub(crate) enum Decoder<R: Read> {
     Plain(R),
-    Gzip(MultiGzDecoder<R>),
+    Gzip(Box<MultiGzDecoder<R>>),
     Zstd(Box<zstd::Decoder<'static, BufReader<R>>>),
 }
 
@@ -51,7 +51,7 @@ impl<R: Read> Decoder<R> {
     pub(crate) fn new(compression: Compression, raw: R) -> io::Result<Decoder<R>> {
         Ok(match compression {
             Compression::None => Decoder::Plain(raw),
-            Compression::Gzip => Decoder::Gzip(MultiGzDecoder::new(raw)),
+            Compression::Gzip => Decoder::Gzip(Box::new(MultiGzDecoder::new(raw))),
             Compression::Zstd => {
                 let mut d = zstd::Decoder::new(raw)?;
                 // Layers are decoded once and never by a hostile-sized window we could refuse,

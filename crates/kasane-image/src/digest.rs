@@ -10,8 +10,8 @@ use sha2::{Digest as _, Sha256};
 /// other algorithms are carried along and reported as unverifiable.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Digest {
-    algorithm: String,
-    encoded: String,
+    algorithm: Box<str>,
+    encoded: Box<str>,
 }
 
 /// Why a string is not a digest.
@@ -28,8 +28,8 @@ impl Digest {
     /// A sha256 digest from its 32 raw bytes.
     pub fn from_sha256(raw: [u8; 32]) -> Digest {
         Digest {
-            algorithm: "sha256".to_owned(),
-            encoded: hex(&raw),
+            algorithm: "sha256".into(),
+            encoded: hex(&raw).into(),
         }
     }
 
@@ -45,7 +45,7 @@ impl Digest {
 
     /// Whether kasane can verify content against this digest.
     pub fn is_sha256(&self) -> bool {
-        self.algorithm == "sha256"
+        &*self.algorithm == "sha256"
     }
 
     /// Where an OCI image layout stores this blob: `blobs/<algorithm>/<encoded>`.
@@ -93,8 +93,8 @@ impl FromStr for Digest {
             return Err(err());
         }
         Ok(Digest {
-            algorithm: algorithm.to_owned(),
-            encoded: encoded.to_owned(),
+            algorithm: algorithm.into(),
+            encoded: encoded.into(),
         })
     }
 }

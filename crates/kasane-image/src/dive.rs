@@ -77,10 +77,10 @@ impl DTree {
                     self.push(cur, name)
                 }
             };
-            if i + 1 == comps.len() {
-                if let Some(info) = info {
-                    self.nodes[cur as usize].info = info;
-                }
+            if i + 1 == comps.len()
+                && let Some(info) = info
+            {
+                self.nodes[cur as usize].info = info;
             }
         }
     }
@@ -94,12 +94,12 @@ impl DTree {
     }
 
     fn remove(&mut self, comps: &[&[u8]]) {
-        if let Some(id) = self.get(comps) {
-            if id != 0 {
-                let p = self.nodes[id as usize].parent as usize;
-                let name = self.nodes[id as usize].name.clone();
-                self.nodes[p].children.remove(&name);
-            }
+        if let Some(id) = self.get(comps)
+            && id != 0
+        {
+            let p = self.nodes[id as usize].parent as usize;
+            let name = self.nodes[id as usize].name.clone();
+            self.nodes[p].children.remove(&name);
         }
     }
 

@@ -103,7 +103,7 @@ pub enum Error {
         blob: String,
         /// What went wrong.
         #[source]
-        source: LayerError,
+        source: Box<LayerError>,
     },
     /// Anything else malformed, described.
     #[error("{0}")]

@@ -140,7 +140,7 @@ pub fn read_one_layer(
         Error::Layer {
             index,
             blob: blob.location.clone(),
-            source,
+            source: Box::new(source),
         }
     })?;
     progress.layer_done(index);
@@ -156,10 +156,13 @@ pub fn assemble_layer(
     changes: LayerChanges,
 ) -> Layer {
     let history = histories.get(index).cloned().flatten();
-    let instruction = history
-        .as_ref()
-        .and_then(|h| h.created_by.as_deref())
-        .map(clean_instruction);
+    // `docker import` leaves only a comment ("Imported from -").
+    let instruction = history.as_ref().and_then(|h| {
+        h.created_by
+            .as_deref()
+            .map(clean_instruction)
+            .or_else(|| h.comment.clone())
+    });
     Layer {
         index,
         blob: resolved.layers[index].clone(),

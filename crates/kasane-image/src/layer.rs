@@ -44,6 +44,9 @@ impl serde::Serialize for ContentHash {
     }
 }
 
+/// Extended attributes: name and raw value, in header order.
+pub type Xattrs = Box<[(Box<str>, Box<[u8]>)]>;
+
 /// Everything a layer's tar header (with PAX extensions) says about one path.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FileMeta {
@@ -68,7 +71,7 @@ pub struct FileMeta {
     pub device: Option<(u32, u32)>,
     /// Extended attributes from PAX `SCHILY.xattr.*` records, in header order.
     #[serde(serialize_with = "serialize_xattrs")]
-    pub xattrs: Box<[(Box<str>, Box<[u8]>)]>,
+    pub xattrs: Xattrs,
     /// Hash of the contents (regular files only).
     pub content: Option<ContentHash>,
 }
@@ -284,23 +287,27 @@ pub fn read_layer(
     options: ReadOptions,
     progress: &dyn Progress,
 ) -> Result<LayerChanges, LayerError> {
-    let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(8);
+    let (tx, rx) = mpsc::sync_channel::<Chunk>(8);
+    // Emptied chunks go back to the decoding thread: no allocation or zeroing per chunk.
+    let (recycle_tx, recycle_rx) = mpsc::channel::<Vec<u8>>();
     let (facts, parsed) = std::thread::scope(|scope| {
-        let producer = scope.spawn(move || decode_stream(stored, expect, tx, progress));
-        let parsed = parse_tar(ChannelReader::new(rx), options);
+        let producer =
+            scope.spawn(move || decode_stream(stored, expect, tx, &recycle_rx, progress));
+        let parsed = parse_tar(ChannelReader::new(rx, recycle_tx), options);
         let facts = producer
             .join()
             .unwrap_or_else(|p| std::panic::resume_unwind(p));
         (facts, parsed)
     });
 
-    if let Some(expected) = &expect.digest {
-        if expected.is_sha256() && *expected != facts.blob_digest {
-            return Err(LayerError::DigestMismatch {
-                expected: expected.clone(),
-                actual: facts.blob_digest,
-            });
-        }
+    if let Some(expected) = &expect.digest
+        && expected.is_sha256()
+        && *expected != facts.blob_digest
+    {
+        return Err(LayerError::DigestMismatch {
+            expected: expected.clone(),
+            actual: facts.blob_digest,
+        });
     }
     if let Some(e) = facts.read_error {
         return Err(LayerError::Read(e));
@@ -312,13 +319,14 @@ pub fn read_layer(
             source,
         });
     }
-    if let (Some(expected), Some(actual)) = (&expect.diff_id, &facts.diff_id) {
-        if expected.is_sha256() && expected != actual {
-            return Err(LayerError::DiffIdMismatch {
-                expected: expected.clone(),
-                actual: actual.clone(),
-            });
-        }
+    if let (Some(expected), Some(actual)) = (&expect.diff_id, &facts.diff_id)
+        && expected.is_sha256()
+        && expected != actual
+    {
+        return Err(LayerError::DiffIdMismatch {
+            expected: expected.clone(),
+            actual: actual.clone(),
+        });
     }
     let parsed = parsed?;
     Ok(LayerChanges {
@@ -363,7 +371,8 @@ impl<R: Read> Read for Counted<'_, R> {
 fn decode_stream(
     stored: &mut (dyn Read + Send),
     expect: &BlobExpectation,
-    tx: mpsc::SyncSender<Vec<u8>>,
+    tx: mpsc::SyncSender<Chunk>,
+    recycled: &mpsc::Receiver<Vec<u8>>,
     progress: &dyn Progress,
 ) -> StreamFacts {
     let mut raw = Sha256Reader::new(Counted {
@@ -409,7 +418,7 @@ fn decode_stream(
     let mut decode_error = None;
     let mut receiver_gone = false;
     loop {
-        let mut chunk = vec![0u8; CHUNK];
+        let mut chunk = recycled.try_recv().unwrap_or_else(|_| vec![0u8; CHUNK]);
         let mut filled = 0;
         // Fill whole chunks: fewer, larger messages keep the channel cheap.
         while filled < CHUNK {
@@ -423,13 +432,12 @@ fn decode_stream(
                 }
             }
         }
-        chunk.truncate(filled);
         tar_bytes += filled as u64;
         if let Some(h) = tar_sha.as_mut() {
-            sha2::Digest::update(h, &chunk);
+            sha2::Digest::update(h, &chunk[..filled]);
         }
         let done = filled == 0 || decode_error.is_some();
-        if filled > 0 && !receiver_gone && tx.send(chunk).is_err() {
+        if filled > 0 && !receiver_gone && tx.send((chunk, filled)).is_err() {
             // The tar parser stopped (end marker or error). Keep decoding so the digests cover
             // every byte.
             receiver_gone = true;
@@ -469,18 +477,25 @@ fn decode_stream(
     }
 }
 
+/// A buffer and how many of its bytes are filled.
+type Chunk = (Vec<u8>, usize);
+
 /// Reads the chunks the decoding thread sends; end of stream when it hangs up.
 struct ChannelReader {
-    rx: mpsc::Receiver<Vec<u8>>,
+    rx: mpsc::Receiver<Chunk>,
+    recycle: mpsc::Sender<Vec<u8>>,
     chunk: Vec<u8>,
+    len: usize,
     pos: usize,
 }
 
 impl ChannelReader {
-    fn new(rx: mpsc::Receiver<Vec<u8>>) -> Self {
+    fn new(rx: mpsc::Receiver<Chunk>, recycle: mpsc::Sender<Vec<u8>>) -> Self {
         ChannelReader {
             rx,
+            recycle,
             chunk: Vec::new(),
+            len: 0,
             pos: 0,
         }
     }
@@ -488,16 +503,20 @@ impl ChannelReader {
 
 impl Read for ChannelReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.pos == self.chunk.len() {
+        while self.pos == self.len {
             match self.rx.recv() {
-                Ok(c) => {
-                    self.chunk = c;
+                Ok((c, len)) => {
+                    let done = std::mem::replace(&mut self.chunk, c);
+                    if !done.is_empty() {
+                        let _ = self.recycle.send(done);
+                    }
+                    self.len = len;
                     self.pos = 0;
                 }
                 Err(_) => return Ok(0),
             }
         }
-        let n = buf.len().min(self.chunk.len() - self.pos);
+        let n = buf.len().min(self.len - self.pos);
         buf[..n].copy_from_slice(&self.chunk[self.pos..self.pos + n]);
         self.pos += n;
         Ok(n)

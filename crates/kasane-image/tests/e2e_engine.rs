@@ -55,6 +55,8 @@ fn analyze_input(input: &str) -> Analysis {
 
 fn dive_json(tar: &Path) -> serde_json::Value {
     let out = tar.with_extension("dive.json");
+    // dive does not truncate an existing file (dive issue #502): start from none.
+    let _ = std::fs::remove_file(&out);
     let status = Command::new(env::peer("dive"))
         .arg("--json")
         .arg(&out)
@@ -159,6 +161,48 @@ fn multi_stage_build_both_builders_agree_with_dive() {
         // dive counts both copies of the chmod'ed payload; kasane keeps one.
         assert!(a.dive.wasted_bytes >= 600_000, "{}", a.dive.wasted_bytes);
         assert_eq!(a.image.name.as_deref(), Some(tag));
+    }
+}
+
+/// Directory deletions (dive charges the directory once and its files not at all), a directory
+/// deleted and recreated in one step (overlay2 writes an opaque marker, which dive ignores), hard
+/// links and a symlink: kasane must still match dive's score exactly, and see the real waste.
+const DIRECTORY_DOCKERFILE: &str = "\
+FROM kasane-busybox:latest
+RUN mkdir -p /data/sub /cache && head -c 50000 /dev/urandom > /data/sub/a.bin \\
+ && head -c 70000 /dev/urandom > /data/b.bin && head -c 30000 /dev/urandom > /cache/old.bin \\
+ && ln /data/b.bin /data/b-link.bin && ln -s /data/b.bin /data/b-sym
+RUN rm -rf /data
+RUN rm -rf /cache && mkdir /cache && echo fresh > /cache/new.txt
+";
+
+#[test]
+#[ignore = "e2e: needs the Docker engine (scripts/test runs it)"]
+fn directory_deletions_and_opaque_directories_agree_with_dive() {
+    let dir = tempfile::tempdir().unwrap();
+    for (tag, buildkit) in [
+        ("kasane-e2e-image-dirs-bk:latest", true),
+        ("kasane-e2e-image-dirs-legacy:latest", false),
+    ] {
+        env::build_image(tag, DIRECTORY_DOCKERFILE, &[], buildkit);
+        let tar = dir.path().join("dirs.tar");
+        env::save_image(tag, &tar);
+        let a = analyze_input(tar.to_str().unwrap());
+        check_against_dive(&a, &dive_json(&tar));
+        // Everything under /data (the hard link shares b.bin's bytes) and /cache/old.bin is gone.
+        assert_eq!(
+            a.waste.deleted.bytes,
+            50_000 + 70_000 + 30_000,
+            "{:#?}",
+            a.wasted_files
+        );
+        assert!(wasted(&a, "/cache/old.bin", WasteCause::Deleted).size == 30_000);
+        assert_eq!(a.waste.duplicate.bytes, 0, "hard links are not duplicates");
+        assert!(
+            a.dive.wasted_bytes < 150_000,
+            "dive misses directory deletions: {}",
+            a.dive.wasted_bytes
+        );
     }
 }
 

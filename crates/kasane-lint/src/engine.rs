@@ -17,6 +17,9 @@ pub struct LintOptions<'a> {
     /// The build context directory, when known: used for `.dockerignore` (KL119) and for the
     /// sizes of copied files in size findings. Without it those parts are skipped.
     pub context: Option<&'a Path>,
+    /// The Dockerfile's path, when it is a file: BuildKit prefers `<Dockerfile>.dockerignore`
+    /// beside it over the context's `.dockerignore`.
+    pub dockerfile: Option<&'a Path>,
 }
 
 /// Collects findings while the rules run.
@@ -155,7 +158,7 @@ fn finish(
         let line = idx
             .checked_sub(1)
             .map(|i| instructions[i])
-            .filter(|(_, end, _)| at < *end || at == *end)
+            .filter(|(_, end, _)| at <= *end)
             .map_or(finding.location.start.line, |(_, _, line)| line);
         if !config.disable_ignore_pragma
             && pragmas.ignores_for(line).any(|id| {

@@ -23,13 +23,19 @@ pub(crate) enum Command {
     Analyze(commands::analyze::Args),
     /// List each layer's files grouped by directory, largest first (dlayer's view).
     Layers(commands::layers::Args),
-    /// Download a file over parallel ranged HTTP connections, checked, resumable (rget done right).
+    /// Show a Dockerfile's stages: dependencies and why, what a target needs, parallel levels.
+    Stages(commands::stages::Args),
+    /// Write a Dockerfile with only the stages a target needs (for the legacy builder).
+    Prune(commands::prune::Args),
+    /// Make a CI cache plan that caches every stage a target needs (script, bake or GHA).
+    CachePlan(commands::cache_plan::Args),
+    /// Download a file in parallel ranged requests, checked and resumable (rget done right).
     Fetch(commands::fetch::Args),
     /// Show what a build sends as its context: sizes, largest parts, time to send.
     Context(commands::context::Args),
     /// Generate a .dockerignore that keeps only the named paths (dignore, fixed).
     Ignore(commands::ignore::Args),
-    /// Lint Dockerfiles: BuildKit's checks, hadolint's rules that matter, size and speed rules.
+    /// Lint Dockerfiles: BuildKit's checks, hadolint's rules that matter, size and speed.
     Lint(commands::lint::Args),
     /// Write the filesystem a container of the image starts with, as a directory or a tar.
     Export(commands::export::Args),

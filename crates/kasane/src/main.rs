@@ -3,6 +3,7 @@
 //! Libraries never print; everything a user sees is written here. Errors travel as
 //! `anyhow::Error` and are rendered once, in [`main`].
 
+mod build_input;
 mod cli;
 mod commands;
 mod exit;

@@ -14,10 +14,13 @@ use super::{ImageFormat, LayerBlob, ResolvedImage, Selector, Source};
 use crate::error::Error;
 use crate::path::ImagePath;
 
+/// An opened member and its size.
+pub(crate) type Opened<'a> = (Box<dyn Read + Send + 'a>, u64);
+
 /// Read access to the named files of an archive or layout.
 pub(crate) trait ImageFiles: Send + Sync {
     /// Opens `path` (normalised, relative); `Ok(None)` when it does not exist.
-    fn open(&self, path: &str) -> Result<Option<(Box<dyn Read + Send + '_>, u64)>, Error>;
+    fn open(&self, path: &str) -> Result<Option<Opened<'_>>, Error>;
 
     /// Human name for messages.
     fn name(&self) -> String;
@@ -136,7 +139,7 @@ impl TarFiles {
 }
 
 impl ImageFiles for TarFiles {
-    fn open(&self, path: &str) -> Result<Option<(Box<dyn Read + Send + '_>, u64)>, Error> {
+    fn open(&self, path: &str) -> Result<Option<Opened<'_>>, Error> {
         let Some((offset, size)) = self.lookup(path) else {
             return Ok(None);
         };
@@ -196,7 +199,7 @@ pub(crate) struct DirFiles {
 }
 
 impl ImageFiles for DirFiles {
-    fn open(&self, path: &str) -> Result<Option<(Box<dyn Read + Send + '_>, u64)>, Error> {
+    fn open(&self, path: &str) -> Result<Option<Opened<'_>>, Error> {
         let Ok((clean, _)) = ImagePath::normalize(path.as_bytes()) else {
             return Ok(None);
         };
@@ -279,7 +282,8 @@ impl Source for ArchiveSource {
     fn describe(&self) -> String {
         match self.hint {
             FormatHint::Oci => format!("oci-archive:{}", self.files.name()),
-            _ => format!("docker-archive:{}", self.files.name()),
+            FormatHint::Docker => format!("docker-archive:{}", self.files.name()),
+            FormatHint::Auto => self.files.name(),
         }
     }
 

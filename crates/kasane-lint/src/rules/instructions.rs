@@ -19,7 +19,7 @@ pub(crate) fn check(model: &Model<'_>, sink: &mut Sink<'_>) {
     for (i, ins) in model.instrs.iter().enumerate() {
         validate(model, i, ins, sink);
         undefined_vars(model, i, ins, sink);
-        if i < first_from && ins.kind != InstructionKind::Arg {
+        if i < first_from && !matches!(ins.kind, InstructionKind::Arg | InstructionKind::Unknown) {
             sink.report(
                 r::INSTRUCTION_BEFORE_FROM,
                 keyword_span(ins),
@@ -130,20 +130,20 @@ fn casing(model: &Model<'_>, sink: &mut Sink<'_>) {
         .fix = Some(fix);
     }
     for st in &model.stages {
-        if let Some(name) = st.name_word {
-            if name.value != name.value.to_ascii_lowercase() {
-                let lower = name.value.to_ascii_lowercase();
-                sink.report(
-                    r::STAGE_NAME_CASING,
-                    span(name.span),
-                    format!("stage name `{}` should be lowercase", name.value),
-                )
-                .fix = Some(Fix::new(
-                    format!("rename to `{lower}`"),
-                    Applicability::Safe,
-                    vec![Edit::replace(span(name.span), lower)],
-                ));
-            }
+        if let Some(name) = st.name_word
+            && name.value != name.value.to_ascii_lowercase()
+        {
+            let lower = name.value.to_ascii_lowercase();
+            sink.report(
+                r::STAGE_NAME_CASING,
+                span(name.span),
+                format!("stage name `{}` should be lowercase", name.value),
+            )
+            .fix = Some(Fix::new(
+                format!("rename to `{lower}`"),
+                Applicability::Safe,
+                vec![Edit::replace(span(name.span), lower)],
+            ));
         }
         if let Some(as_word) = st.as_word {
             let from = &st.from_instr.keyword.value;
@@ -599,30 +599,30 @@ fn expose(model: &Model<'_>, i: usize, ins: &Instruction, sink: &mut Sink<'_>) {
             Some((p, pr)) => (p, Some(pr)),
             None => (value.as_str(), None),
         };
-        if let Some(pr) = proto {
-            if pr != pr.to_ascii_lowercase() {
-                let f = sink.report(
-                    r::EXPOSE_PROTO_CASING,
-                    s,
-                    format!("protocol `{pr}` should be lowercase"),
-                );
-                if w.value == value {
-                    f.fix = Some(Fix::new(
-                        format!("write `{}`", pr.to_ascii_lowercase()),
-                        Applicability::Safe,
-                        vec![Edit::replace(
-                            s,
-                            format!("{ports}/{}", pr.to_ascii_lowercase()),
-                        )],
-                    ));
-                }
+        if let Some(pr) = proto
+            && pr != pr.to_ascii_lowercase()
+        {
+            let f = sink.report(
+                r::EXPOSE_PROTO_CASING,
+                s,
+                format!("protocol `{pr}` should be lowercase"),
+            );
+            if w.value == value {
+                f.fix = Some(Fix::new(
+                    format!("write `{}`", pr.to_ascii_lowercase()),
+                    Applicability::Safe,
+                    vec![Edit::replace(
+                        s,
+                        format!("{ports}/{}", pr.to_ascii_lowercase()),
+                    )],
+                ));
             }
         }
         for p in ports.split('-') {
-            if let Ok(n) = p.parse::<u64>() {
-                if n > 65535 {
-                    sink.report(r::INVALID_PORT, s, format!("port {n} is outside 0-65535"));
-                }
+            if let Ok(n) = p.parse::<u64>()
+                && n > 65535
+            {
+                sink.report(r::INVALID_PORT, s, format!("port {n} is outside 0-65535"));
             }
         }
     }

@@ -21,6 +21,68 @@ pub(crate) fn check(model: &Model<'_>, options: &LintOptions<'_>, sink: &mut Sin
         copy_all_before_install(model, st.from, st.end, sink);
     }
     mergeable_runs(model, sink);
+    copy_ignored(model, options, sink);
+}
+
+/// The .dockerignore a BuildKit build of this context would use, compiled.
+fn ignore_matcher(options: &LintOptions<'_>) -> Option<kasane_context::PatternMatcher> {
+    let context = options.context?;
+    let path = kasane_context::locate_ignore_file(
+        context,
+        options.dockerfile,
+        kasane_context::Builder::BuildKit,
+    )?;
+    let lines = kasane_context::read_ignore_file(&path).ok()?;
+    kasane_context::PatternMatcher::new(
+        lines.iter().map(|l| l.pattern.as_slice()),
+        kasane_context::Dialect::Moby,
+    )
+    .ok()
+}
+
+/// CopyIgnoredFile: a COPY/ADD source that .dockerignore leaves out of the context.
+fn copy_ignored(model: &Model<'_>, options: &LintOptions<'_>, sink: &mut Sink<'_>) {
+    let has_copy = model
+        .instrs
+        .iter()
+        .any(|i| matches!(i.kind, InstructionKind::Copy | InstructionKind::Add));
+    if !has_copy {
+        return;
+    }
+    let Some(matcher) = ignore_matcher(options) else {
+        return;
+    };
+    for (i, ins) in model.instrs.iter().enumerate() {
+        if !matches!(ins.kind, InstructionKind::Copy | InstructionKind::Add)
+            || ins.flag("from").is_some()
+        {
+            continue;
+        }
+        let words = list_words(ins);
+        if words.len() < 2 {
+            continue;
+        }
+        for w in &words[..words.len() - 1] {
+            let v = model.expand(i, &w.value);
+            if v.starts_with("<<") || super::instructions::is_url(&v) {
+                continue;
+            }
+            let cleaned = join_path("/", &v);
+            let rel = cleaned.trim_start_matches('/');
+            if rel.is_empty() {
+                continue;
+            }
+            if matcher.matches_cleaned(rel.as_bytes()).unwrap_or(false) {
+                sink.report(
+                    r::COPY_IGNORED_FILE,
+                    span(w.span),
+                    format!(
+                        "`{v}` is excluded by .dockerignore, so it is not in the build context"
+                    ),
+                );
+            }
+        }
+    }
 }
 
 /// Something an instruction put into its layer.
@@ -78,6 +140,15 @@ fn is_package_cache(path: &str) -> bool {
     .any(|c| path.starts_with(c))
 }
 
+/// `~` and `$HOME` as root's home (builds run as root unless USER says otherwise).
+fn home(path: &str) -> String {
+    if let Some(rest) = path.strip_prefix('~') {
+        format!("/root{rest}")
+    } else {
+        path.to_owned()
+    }
+}
+
 /// Shell-style glob match of `pattern` (with `*` and `?`) against `text`; `*` does not cross
 /// `/`.
 fn glob(pattern: &str, text: &str) -> bool {
@@ -126,7 +197,7 @@ fn context_size(options: &LintOptions<'_>, source: &str) -> Option<u64> {
         return None;
     }
     let meta = std::fs::metadata(dir.join(source.trim_start_matches('/'))).ok()?;
-    meta.is_file().then(|| meta.len())
+    meta.is_file().then_some(meta.len())
 }
 
 fn human(bytes: u64) -> String {
@@ -312,7 +383,7 @@ fn changes_in_run(
             if w.value.contains('$') || w.value.is_empty() {
                 continue;
             }
-            let abs = join_path(workdir, &w.value);
+            let abs = join_path(workdir, &home(&w.value));
             if is_package_cache(&abs) {
                 continue;
             }
@@ -338,11 +409,13 @@ fn changes_in_run(
                 .push(note);
             }
         }
-        if let Some(inv) = package::invocation(c) {
-            if inv.manager.is_os() && inv.action == Action::Remove {
-                for p in &inv.packages {
-                    if let Some((_, at)) = packages.iter().find(|(name, _)| name == &p.value) {
-                        sink.report(
+        if let Some(inv) = package::invocation(c)
+            && inv.manager.is_os()
+            && inv.action == Action::Remove
+        {
+            for p in &inv.packages {
+                if let Some((_, at)) = packages.iter().find(|(name, _)| name == &p.value) {
+                    sink.report(
                             r::REMOVED_IN_LATER_LAYER,
                             run.span(p.span.clone()),
                             format!(
@@ -351,7 +424,6 @@ fn changes_in_run(
                                 line_of(model, *at)
                             ),
                         );
-                    }
                 }
             }
         }
@@ -378,6 +450,7 @@ fn changes_in_run(
                 let size = a
                     .bytes
                     .map_or_else(String::new, |b| format!(" ({})", human(b)));
+                let big = m.recursive || a.bytes.is_some_and(|b| b >= 1_000_000);
                 let f = sink.report(
                     r::CHMOD_SEPARATE_LAYER,
                     run.span(c.span.clone()),
@@ -387,6 +460,9 @@ fn changes_in_run(
                         source.start_line()
                     ),
                 );
+                if big {
+                    f.severity = crate::diagnostic::Severity::Warning;
+                }
                 f.fix = chmod_fix(model, i, c, &m, a, commands.len());
                 break;
             }

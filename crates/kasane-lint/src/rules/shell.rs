@@ -188,8 +188,9 @@ fn commands(ctx: &RunCtx<'_, '_>, sink: &mut Sink<'_>) {
     }
 }
 
-/// Bytes per lastlog record on 64-bit glibc systems.
-const LASTLOG_RECORD: u64 = 292;
+/// Bytes useradd reserves per UID on 64-bit glibc systems: a lastlog record (292) and a
+/// faillog record (32).
+const LOG_BYTES_PER_UID: u64 = 292 + 32;
 
 fn useradd(ctx: &RunCtx<'_, '_>, c: &Command, sink: &mut Sink<'_>) {
     let args = c.program_args();
@@ -200,17 +201,26 @@ fn useradd(ctx: &RunCtx<'_, '_>, c: &Command, sink: &mut Sink<'_>) {
     if no_log {
         return;
     }
+    // `$UID` in a RUN is the ARG or ENV value at build time: resolve it like the shell will.
+    let number = |text: &str| -> Option<u64> {
+        let value = if text.contains('$') {
+            ctx.model.expand(ctx.i, text)
+        } else {
+            text.to_owned()
+        };
+        value.parse().ok()
+    };
     let uid = args.iter().enumerate().find_map(|(k, w)| {
         let v = w.as_str();
         if v == "-u" || v == "--uid" {
-            args.get(k + 1).and_then(|n| n.value.parse::<u64>().ok())
+            args.get(k + 1).and_then(|n| number(&n.value))
         } else if let Some(n) = v.strip_prefix("--uid=") {
-            n.parse().ok()
+            number(n)
         } else if let Some(n) = v
             .strip_prefix("-u")
             .filter(|n| !n.is_empty() && !v.starts_with("--"))
         {
-            n.parse().ok()
+            number(n)
         } else {
             None
         }
@@ -218,13 +228,13 @@ fn useradd(ctx: &RunCtx<'_, '_>, c: &Command, sink: &mut Sink<'_>) {
     let Some(uid) = uid.filter(|u| *u >= 65_536) else {
         return;
     };
-    let mb = (uid * LASTLOG_RECORD) as f64 / 1_000_000.0;
+    let mb = (uid * LOG_BYTES_PER_UID) as f64 / 1_000_000.0;
     let prog = &c.words[c.program_index().unwrap_or(0)];
     let at = ctx.word_span(prog);
     sink.report(
         r::USERADD_LASTLOG,
         ctx.command_span(c),
-        format!("useradd with UID {uid} and without -l writes a {mb:.0} MB /var/log/lastlog (UID x {LASTLOG_RECORD} bytes) into the layer"),
+        format!("useradd with UID {uid} and without -l: shadow before 4.13 (Debian 11, Ubuntu 22.04, RHEL 9 and older) writes {mb:.1} MB of /var/log/lastlog and faillog (UID x {LOG_BYTES_PER_UID} bytes) into the layer"),
     )
     .fix = Some(Fix::new(
         "add -l (--no-log-init)",
@@ -252,6 +262,13 @@ fn pinned(manager: Manager, spec: &str) -> bool {
                 || spec.ends_with(".apk")
                 || spec.contains('<')
                 || spec.contains('>')
+        }
+        Manager::Pip if spec.contains("://") => {
+            // VCS and URL requirements are pinned by a ref after the path (`...repo@v1.2`)
+            // or by a versioned archive name.
+            spec.rsplit_once("://")
+                .is_some_and(|(_, rest)| rest.contains('@'))
+                || spec.ends_with(".whl")
         }
         Manager::Pip => {
             spec.contains(['=', '<', '>', '~', '@'])
@@ -363,22 +380,19 @@ fn package_rules(ctx: &RunCtx<'_, '_>, invs: &[(usize, Invocation<'_>)], sink: &
                 );
                 f.aliases = vec![alias];
                 if let Some(end) = sub_end {
-                    let flag = if inv.manager == Manager::Zypper {
-                        " -y"
-                    } else {
-                        " -y"
-                    };
                     f.fix = Some(Fix::new(
                         "add -y",
                         Applicability::Safe,
-                        vec![Edit::insert(end, flag)],
+                        vec![Edit::insert(end, " -y")],
                     ));
                 }
             }
             // Pinning (off by default).
             if let Some(alias) = pin_alias(inv.manager) {
                 let go_install = inv.manager != Manager::Go
-                    || inv.subcommand.is_some_and(|s| s.value == "install");
+                    || inv
+                        .subcommand
+                        .is_some_and(|s| matches!(s.value.as_str(), "install" | "get" | "run"));
                 let global_npm =
                     !matches!(inv.manager, Manager::Npm | Manager::Yarn | Manager::Pnpm)
                         || !inv.packages.is_empty();
@@ -523,15 +537,17 @@ fn caches(ctx: &RunCtx<'_, '_>, invs: &[(usize, Invocation<'_>)], sink: &mut Sin
             .iter()
             .any(|p| p.value.starts_with("/var/lib/apt/lists"))
     });
-    if let Some((ci, _)) = apt_update {
-        if !apt_install && !lists_removed {
-            sink.report(
+    if let Some((ci, _)) = apt_update
+        && !apt_install
+        && !lists_removed
+    {
+        sink.report(
                 r::APT_UPDATE_ALONE,
                 ctx.command_span(&commands[*ci]),
                 "apt-get update without an install in the same RUN: its lists (tens of MB) stay in this layer and go stale in the cache",
-            );
-            return;
-        }
+            )
+            .aliases = vec!["DL3009"];
+        return;
     }
     let apk_update = invs
         .iter()
@@ -555,7 +571,11 @@ fn caches(ctx: &RunCtx<'_, '_>, invs: &[(usize, Invocation<'_>)], sink: &mut Sin
         let sub_end = inv.subcommand.map(|w| ctx.word_span(w).end);
         let report = |sink: &mut Sink<'_>, alias: &'static str, msg: String, fix: Option<Fix>| {
             let f = sink.report(r::PACKAGE_CACHE, cspan, msg);
-            f.aliases = vec![alias];
+            f.aliases = if alias.is_empty() {
+                Vec::new()
+            } else {
+                vec![alias]
+            };
             f.fix = fix;
         };
         let append_fix = |text: &str, what: &str| {
@@ -568,15 +588,15 @@ fn caches(ctx: &RunCtx<'_, '_>, invs: &[(usize, Invocation<'_>)], sink: &mut Sin
             })
         };
         match (inv.manager, inv.action) {
-            (Manager::AptGet | Manager::Apt, Action::Update) => {
-                if !lists_removed && !ctx.cache_mount_covers("/var/lib/apt/lists") {
-                    report(
+            (Manager::AptGet | Manager::Apt, Action::Update)
+                if !lists_removed && !ctx.cache_mount_covers("/var/lib/apt/lists") =>
+            {
+                report(
                         sink,
                         "DL3009",
                         "apt lists (/var/lib/apt/lists, tens of MB) downloaded here are not removed in this RUN, so they stay in the layer".into(),
                         append_fix("rm -rf /var/lib/apt/lists/*", "remove the apt lists in the same RUN"),
                     );
-                }
             }
             (Manager::Apk, Action::Install) => {
                 let no_cache = inv.has_option(&["--no-cache"], &[]);
@@ -627,7 +647,7 @@ fn caches(ctx: &RunCtx<'_, '_>, invs: &[(usize, Invocation<'_>)], sink: &mut Sin
                 if !cleaned {
                     report(
                         sink,
-                        "DL3060",
+                        "",
                         "npm's download cache (~/.npm) stays in this layer; run `npm cache clean --force` in the same RUN".into(),
                         append_fix("npm cache clean --force", "clean npm's cache in the same RUN"),
                     );

@@ -45,6 +45,7 @@ pub(crate) fn check(model: &Model<'_>, sink: &mut Sink<'_>) {
             }
         }
         stage_instructions(model, st, sink);
+        multiple_instructions(model, st, sink);
     }
     last_user_root(model, sink);
     unused_stages(model, sink);
@@ -278,6 +279,39 @@ fn stage_instructions(model: &Model<'_>, st: &Stage<'_>, sink: &mut Sink<'_>) {
                     );
                 }
             }
+        }
+    }
+}
+
+/// MultipleInstructionsDisallowed: earlier CMD, ENTRYPOINT and HEALTHCHECK of a stage are
+/// overridden by the last one.
+fn multiple_instructions(model: &Model<'_>, st: &Stage<'_>, sink: &mut Sink<'_>) {
+    for (kind, alias) in [
+        (InstructionKind::Cmd, "DL4003"),
+        (InstructionKind::Entrypoint, "DL4004"),
+        (InstructionKind::Healthcheck, "DL3012"),
+    ] {
+        let all: Vec<usize> = (st.from + 1..st.end)
+            .filter(|&i| model.instrs[i].kind == kind)
+            .collect();
+        let Some((&last, earlier)) = all.split_last() else {
+            continue;
+        };
+        for &i in earlier {
+            let ins = &model.instrs[i];
+            let note = sink.note(keyword_span(&model.instrs[last]), "this one takes effect");
+            let f = sink.report(
+                r::MULTIPLE_INSTRUCTIONS,
+                keyword_span(ins),
+                format!("this {kind} has no effect: a later {kind} in the stage replaces it"),
+            );
+            f.aliases = vec!["MultipleInstructionsDisallowed", alias];
+            f.notes.push(note);
+            f.fix = Some(Fix::new(
+                format!("remove the overridden {kind}"),
+                Applicability::Safe,
+                vec![Edit::delete(span(ins.extent))],
+            ));
         }
     }
 }

@@ -16,8 +16,11 @@ use crate::exit::Outcome;
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// Dockerfiles to lint (`-` reads standard input).
-    #[arg(required_unless_present_any = ["explain", "list_rules"])]
+    #[arg(required_unless_present_any = ["explain", "list_rules", "files_from"])]
     files: Vec<PathBuf>,
+    /// Also lint the files listed in this file, one path a line (`-` for standard input).
+    #[arg(long, value_name = "LIST")]
+    files_from: Option<PathBuf>,
     /// Output format.
     #[arg(long, short = 'f', default_value = "text", value_parser = parse_format)]
     format: Format,
@@ -120,7 +123,28 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
     config.merge(cli);
     let fail_level = config.fail_level.unwrap_or(FailLevel::DEFAULT);
 
-    let (reports, errors) = lint_all(&args.files, &config, args.context.as_deref());
+    let mut files = args.files.clone();
+    if let Some(list) = &args.files_from {
+        let text = if list.as_os_str() == "-" {
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .context("cannot read the file list from standard input")?;
+            s
+        } else {
+            std::fs::read_to_string(list)
+                .with_context(|| format!("cannot read {}", list.display()))?
+        };
+        files.extend(
+            text.lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(PathBuf::from),
+        );
+    }
+    // Only the text and GitLab renderers read the source; dropping it early keeps memory
+    // flat on large batches.
+    let keep_source = matches!(args.format, Format::Text | Format::Gitlab);
+    let (reports, errors) = lint_all(&files, &config, args.context.as_deref(), keep_source);
     let color = match args.color.as_str() {
         "always" => true,
         "never" => false,
@@ -154,6 +178,7 @@ fn lint_all(
     files: &[PathBuf],
     config: &Config,
     context: Option<&Path>,
+    keep_source: bool,
 ) -> (Vec<FileReport>, Vec<anyhow::Error>) {
     let next = AtomicUsize::new(0);
     let workers = std::thread::available_parallelism()
@@ -169,7 +194,22 @@ fn lint_all(
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(path) = files.get(i) else { break };
-                        done.push((i, lint_one(path, config, context)));
+                        // A bug in one rule must not lose the other files' results.
+                        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            lint_one(path, config, context).map(|mut r| {
+                                if !keep_source {
+                                    r.source = String::new();
+                                }
+                                r
+                            })
+                        }))
+                        .unwrap_or_else(|_| {
+                            Err(anyhow::anyhow!(
+                                "internal error while linting {} (please report it)",
+                                path.display()
+                            ))
+                        });
+                        done.push((i, result));
                     }
                     done
                 })
@@ -219,6 +259,7 @@ fn lint_one(path: &Path, config: &Config, context: Option<&Path>) -> anyhow::Res
     let options = LintOptions {
         config,
         context: dir.as_deref(),
+        dockerfile: (path.as_os_str() != "-").then_some(path),
     };
     Ok(kasane_lint::lint_bytes(&name, &bytes, &options))
 }

@@ -2,6 +2,7 @@
 //! calls the libraries and renders their results.
 
 pub(crate) mod analyze;
+pub(crate) mod cache_plan;
 pub(crate) mod context;
 pub(crate) mod diff;
 pub(crate) mod explore;
@@ -11,7 +12,9 @@ pub(crate) mod ignore;
 pub(crate) mod layers;
 pub(crate) mod lint;
 pub(crate) mod parse;
+pub(crate) mod prune;
 pub(crate) mod squash;
+pub(crate) mod stages;
 
 use crate::cli::{Cli, Command};
 use crate::exit::Outcome;
@@ -22,6 +25,9 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Parse(args) => parse::run(args),
         Command::Analyze(args) => analyze::run(args),
         Command::Layers(args) => layers::run(args),
+        Command::Stages(args) => stages::run(args),
+        Command::Prune(args) => prune::run(args),
+        Command::CachePlan(args) => cache_plan::run(args),
         Command::Fetch(args) => fetch::run(args),
         Command::Context(args) => context::run(args),
         Command::Ignore(args) => ignore::run(args),

@@ -10,7 +10,7 @@ use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use kasane_dockerfile::{Dialect, Dockerfile, ParseOptions, buildkit};
+use kasane_dockerfile::{Dialect, Dockerfile, ParseOptions, buildkit, instructions};
 
 use crate::exit::Outcome;
 
@@ -38,7 +38,8 @@ pub(crate) struct Args {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Format {
-    /// kasane's own tree (JSON Lines: {"file", "ok", "dockerfile" | "error"}).
+    /// kasane's own tree (JSON Lines: {"file", "ok", "dockerfile",
+    /// "instruction_errors"} or {"file", "ok", "error"}).
     Json,
     /// BuildKit's parse in the shape of the oracle (JSON Lines).
     Buildkit,
@@ -176,7 +177,13 @@ fn parse_one(path: &Path, format: Format, dialect: Dialect) -> FileResult {
         }
         Format::Json => match Dockerfile::parse_bytes(&bytes, ParseOptions::dialect(dialect)) {
             Ok(df) => {
-                let line = serde_json::json!({ "file": name, "ok": true, "dockerfile": df });
+                let errors = instructions::validate(&df);
+                let line = serde_json::json!({
+                    "file": name,
+                    "ok": true,
+                    "dockerfile": df,
+                    "instruction_errors": errors,
+                });
                 FileResult {
                     line: line.to_string(),
                     outcome: Outcome::Success,

@@ -1,0 +1,4 @@
+FROM a
+ENV RABBIT=1
+RUN echo  
+LABEL k=" "

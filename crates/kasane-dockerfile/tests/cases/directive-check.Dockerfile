@@ -1,0 +1,5 @@
+# check=skip=JSONArgsRecommended
+# escape=`
+FROM a
+RUN echo `
+  b

@@ -1,0 +1,6 @@
+FROM alpine
+RUN <<EOF
+EOF
+RUN cat <<EOF
+
+EOF

@@ -1,0 +1,7 @@
+FROM a
+ONBUILD ADD . /app/src
+ONBUILD RUN ["make"]
+ONBUILD
+ONBUILD ONBUILD RUN x
+ONBUILD FOO bar
+onbuild run lower

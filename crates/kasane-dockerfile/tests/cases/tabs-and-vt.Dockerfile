@@ -1,0 +1,4 @@
+FROM	a
+RUN	echo		tabs
+EXPOSE 80443
+RUNformfeed
