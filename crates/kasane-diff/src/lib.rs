@@ -186,7 +186,8 @@ pub struct ImageDiff {
     pub removed: Vec<OneSided>,
     /// Paths both have that differ, sorted.
     pub changed: Vec<Changed>,
-    /// Directories (up to the chosen depth) whose contents changed, largest change first.
+    /// Directories (up to the chosen depth, the root excluded) whose contents changed, largest
+    /// change first.
     pub directories: Vec<DirectoryDelta>,
 }
 
@@ -303,7 +304,6 @@ pub fn diff(a: &Image, b: &Image, options: DiffOptions) -> ImageDiff {
         for level in 1..=levels {
             f(dirs.entry(path.truncated(level)).or_default());
         }
-        f(dirs.entry(ImagePath::root()).or_default());
     };
     for (path, state) in &sa {
         let size = state.size;
@@ -340,9 +340,10 @@ pub fn diff(a: &Image, b: &Image, options: DiffOptions) -> ImageDiff {
             });
         }
     }
+    // The root's row would only repeat the totals of `Side`.
     let mut directories: Vec<DirectoryDelta> = dirs
         .into_iter()
-        .filter(|(_, acc)| acc.added + acc.removed + acc.changed > 0)
+        .filter(|(path, acc)| !path.is_root() && acc.added + acc.removed + acc.changed > 0)
         .map(|(path, acc)| DirectoryDelta {
             path,
             a_bytes: acc.a,

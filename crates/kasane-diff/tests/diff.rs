@@ -91,7 +91,7 @@ fn reports_each_kind_of_change() {
         (conf.changes[0].a.as_str(), conf.changes[0].b.as_str()),
         ("4", "6")
     );
-    // Size by directory: /app gained 14 - 7 bytes, /etc 2; the root row totals them.
+    // Size by directory: /app gained 14 - 7 bytes, /etc 2.
     let dirs: Vec<(String, i64, u64, u64, u64)> = d
         .directories
         .iter()
@@ -100,7 +100,6 @@ fn reports_each_kind_of_change() {
     assert_eq!(
         dirs,
         vec![
-            ("/".to_owned(), 9, 2, 1, 4),
             ("/app".to_owned(), 7, 2, 1, 2),
             ("/etc".to_owned(), 2, 0, 0, 2),
         ]

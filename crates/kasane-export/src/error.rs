@@ -29,7 +29,7 @@ pub enum ExportError {
     },
     /// A layer entry whose name would land outside the target.
     #[error(
-        "layer {layer}: entry `{name}` {what} ({count} such entries); refusing to export this image, nothing was written"
+        "layer {layer}: entry `{name}` {what} ({count} in this layer); refusing to export this image, nothing was written"
     )]
     UnsafeEntry {
         /// The layer.

@@ -402,7 +402,7 @@ fn refuses_entries_climbing_above_the_root() {
                 .raw(b"../../../tmp/kasane-escape", b"x")
                 .finish(),
         ],
-        "layer 1: entry `../outside/victim` climbs above the image root (`..`) (2 such entries); refusing to export this image, nothing was written",
+        "layer 1: entry `../outside/victim` climbs above the image root (`..`) (2 in this layer); refusing to export this image, nothing was written",
     );
 }
 
@@ -410,7 +410,7 @@ fn refuses_entries_climbing_above_the_root() {
 fn refuses_absolute_entry_names() {
     assert_refused(
         vec![LayerTar::new().raw(b"/tmp/kasane-absolute", b"x").finish()],
-        "layer 0: entry `/tmp/kasane-absolute` is an absolute path (1 such entries); refusing to export this image, nothing was written",
+        "layer 0: entry `/tmp/kasane-absolute` is an absolute path (1 in this layer); refusing to export this image, nothing was written",
     );
 }
 
@@ -472,7 +472,7 @@ fn refuses_hard_links_to_missing_targets() {
 fn refuses_hard_links_climbing_out_or_to_directories() {
     assert_refused(
         vec![LayerTar::new().hardlink("b", "../../etc/passwd").finish()],
-        "layer 0: entry `../../etc/passwd` is a hard link whose target climbs above the image root (1 such entries); refusing to export this image, nothing was written",
+        "layer 0: entry `../../etc/passwd` is a hard link whose target climbs above the image root (1 in this layer); refusing to export this image, nothing was written",
     );
     assert_refused(
         vec![LayerTar::new().dir("d/").hardlink("b", "d").finish()],

@@ -104,12 +104,13 @@ fn side(s: &kasane_diff::Side) -> String {
     let name = s
         .name
         .as_deref()
-        .map(|n| format!(" {n}"))
+        .map(|n| format!(" ({n})"))
         .unwrap_or_default();
     format!(
-        "{}{name}: {} layers, {} entries, {}",
+        "{}{name}: {} layer{}, {} entries, {}",
         s.source,
         s.layers,
+        if s.layers == 1 { "" } else { "s" },
         s.entries,
         bytes(s.bytes)
     )

@@ -30,7 +30,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
     let (source, image) = args.image.read_with_source()?;
     let options = SquashOptions {
         from_layer: args.from_layer,
-        tag: args.tag.clone(),
+        tag: args.tag.as_deref().map(with_tag),
         created_by: format!("kasane squash --from-layer {}", args.from_layer),
     };
     let report = write_tar_file(&args.output, |file| {
@@ -70,6 +70,16 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
     Ok(Outcome::Success)
 }
 
+/// `app` → `app:latest`, as `docker tag` reads it (`docker load` refuses a name without a tag).
+fn with_tag(name: &str) -> String {
+    let last = name.rsplit('/').next().unwrap_or(name);
+    if last.contains(':') || last.contains('@') {
+        name.to_owned()
+    } else {
+        format!("{name}:latest")
+    }
+}
+
 /// An anonymous file next to the output for the squashed layer (it can be as large as the image,
 /// so not in memory, and not on a small /tmp): created, then unlinked while kept open.
 fn scratch_file(output: &std::path::Path) -> anyhow::Result<std::fs::File> {
@@ -86,4 +96,21 @@ fn scratch_file(output: &std::path::Path) -> anyhow::Result<std::fs::File> {
         .with_context(|| format!("create {}", path.display()))?;
     std::fs::remove_file(&path).with_context(|| format!("remove {}", path.display()))?;
     Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn names_get_the_latest_tag() {
+        assert_eq!(super::with_tag("app"), "app:latest");
+        assert_eq!(super::with_tag("app:1"), "app:1");
+        assert_eq!(
+            super::with_tag("localhost:5000/app"),
+            "localhost:5000/app:latest"
+        );
+        assert_eq!(
+            super::with_tag("localhost:5000/app:2"),
+            "localhost:5000/app:2"
+        );
+    }
 }
