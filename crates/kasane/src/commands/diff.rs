@@ -101,7 +101,11 @@ fn signed(delta: i64) -> String {
 }
 
 fn side(s: &kasane_diff::Side) -> String {
-    let name = s.name.as_deref().map(|n| format!(" {n}")).unwrap_or_default();
+    let name = s
+        .name
+        .as_deref()
+        .map(|n| format!(" {n}"))
+        .unwrap_or_default();
     format!(
         "{}{name}: {} layers, {} entries, {}",
         s.source,

@@ -12,8 +12,8 @@ pub(crate) mod layers;
 pub(crate) mod lint;
 pub(crate) mod parse;
 pub(crate) mod prune;
-pub(crate) mod stages;
 pub(crate) mod squash;
+pub(crate) mod stages;
 
 use crate::cli::{Cli, Command};
 use crate::exit::Outcome;
