@@ -128,7 +128,7 @@ fn ignore_from_dockerfile_text_and_json() {
     let json = kasane(dir.path(), &["ignore", "--from-dockerfile", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["from_dockerfile"]["unsent"], serde_json::json!([]));
-    assert_eq!(v["from_dockerfile"]["needed_files"], 7);
+    assert_eq!(v["from_dockerfile"]["needed_files"], 8);
     insta::assert_snapshot!("ignore_from_dockerfile_json", json);
     // --write writes it, and the report then shows less sent with nothing needed lost.
     kasane(dir.path(), &["ignore", "--from-dockerfile", "--write"]);
