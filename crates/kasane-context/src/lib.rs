@@ -11,11 +11,13 @@
 //!   files.
 //! - [`context_sources`] and [`context_usage`]: which part of the context each COPY/ADD of a
 //!   Dockerfile uses, and what is sent but never used.
+//! - [`generate_from_dockerfile`]: the smallest .dockerignore that sends what those need.
 
 mod generate;
 mod gopath;
 mod ignorefile;
 mod matcher;
+mod minimal;
 mod pattern;
 mod re2;
 mod report;
@@ -30,6 +32,7 @@ pub use ignorefile::{
     Builder, IgnoreFileError, IgnoreLine, locate_ignore_file, read_all, read_ignore_file,
 };
 pub use matcher::{MatchInfo, PatternMatcher};
+pub use minimal::{MinimalError, MinimalIgnore, generate_from_dockerfile};
 pub use pattern::{Dialect, IgnorePattern, PatternError, go_regex_is_match};
 pub use report::{
     ContextError, ContextOptions, ContextReport, Problem, RateError, SizedPath, analyze_context,

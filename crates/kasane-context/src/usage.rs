@@ -148,7 +148,7 @@ fn bind_mount_source(value: Option<&str>) -> Option<String> {
 
 /// A cleaned source, ready to match paths relative to the context root.
 #[derive(Debug)]
-enum SourceMatcher {
+pub(crate) enum SourceMatcher {
     /// The whole context.
     All,
     /// A literal path.
@@ -158,7 +158,7 @@ enum SourceMatcher {
 }
 
 impl SourceMatcher {
-    fn new(source: &str) -> Self {
+    pub(crate) fn new(source: &str) -> Self {
         // BuildKit resolves sources inside the context: `/a`, `../a` and `a` are the same.
         let mut cleaned = clean(format!("/{source}").as_bytes());
         cleaned.remove(0);
@@ -177,7 +177,7 @@ impl SourceMatcher {
 
     /// The length of the prefix of `path` this source names (the root its content is copied
     /// from), if it names `path` or a parent of it.
-    fn root_len(&self, path: &[u8]) -> Option<usize> {
+    pub(crate) fn root_len(&self, path: &[u8]) -> Option<usize> {
         match self {
             SourceMatcher::All => Some(0),
             SourceMatcher::Literal(lit) => (path == lit.as_slice()
