@@ -379,3 +379,91 @@ fn generated_ignore_file_keeps_the_image_and_shrinks_the_context() {
         "kasane-e2e-context-mono-after",
     ]);
 }
+
+#[test]
+#[ignore = "e2e: needs the Docker engine (scripts/test runs it)"]
+fn from_dockerfile_ignore_file_keeps_the_image_on_both_builders() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let blob = |n: usize, seed: u8| {
+        (0..n)
+            .map(|i| (i as u8).wrapping_mul(29) ^ seed)
+            .collect::<Vec<u8>>()
+    };
+    write(root, "svc-a/src/main.js", b"a\n");
+    write(root, "svc-b/index.js", b"b\n");
+    write(root, "svc-b/README.md", b"readme\n");
+    write(root, "config/app.toml", b"x=1\n");
+    write(root, "config/notes.txt", b"n\n");
+    write(root, "vendor/big.bin", &blob(300_000, 7));
+    write(root, "dist/out.bin", &blob(200_000, 8));
+    write(
+        root,
+        "Dockerfile",
+        format!(
+            "FROM {BUSYBOX_IMAGE}\nCOPY svc-* /app/svc/\nCOPY --exclude=*.md svc-b /app/b\nCOPY config/*.toml /app/config/\n"
+        )
+        .as_bytes(),
+    );
+    let df = kasane_dockerfile::parse(&std::fs::read_to_string(root.join("Dockerfile")).unwrap())
+        .unwrap();
+    let sources = kasane_context::context_sources(&df, &kasane_dockerfile::scope::BuildArgs::new());
+    let options = ContextOptions {
+        dockerfile: Some(&root.join("Dockerfile")),
+        ignore_file: Some(None),
+        engine: Engine::Docker20Classic,
+        top: 5,
+    };
+    let (before, current) = analyze_context(root, &options).unwrap();
+    let minimal = kasane_context::generate_from_dockerfile(
+        root,
+        &current,
+        &sources,
+        Some(b"Dockerfile"),
+        None,
+    )
+    .unwrap();
+    assert!(minimal.unsent.is_empty(), "{:?}", minimal.unsent);
+    let listing = |tag: &str| {
+        docker(&[
+            "run",
+            "--rm",
+            tag,
+            "sh",
+            "-c",
+            "cd /app && find . -type f | sort | xargs md5sum",
+        ])
+        .stdout
+    };
+    for buildkit in [true, false] {
+        let _ = std::fs::remove_file(root.join(".dockerignore"));
+        let tag_before = format!("kasane-e2e-context-fromdf-before-{buildkit}");
+        let tag_after = format!("kasane-e2e-context-fromdf-after-{buildkit}");
+        let (ok, log_before) = build(root, &tag_before, buildkit, None);
+        assert!(ok, "{log_before}");
+        std::fs::write(root.join(".dockerignore"), &minimal.text).unwrap();
+        let (ok, log_after) = build(root, &tag_after, buildkit, None);
+        assert!(ok, "{log_after}");
+        assert_eq!(
+            String::from_utf8_lossy(&listing(&tag_before)),
+            String::from_utf8_lossy(&listing(&tag_after)),
+            "the generated ignore file changed the image (buildkit: {buildkit})"
+        );
+        if !buildkit {
+            let (sent_before, sent_after) = (
+                sent_context_bytes(&log_before),
+                sent_context_bytes(&log_after),
+            );
+            assert!(
+                sent_after < sent_before - 400_000.0,
+                "{sent_before} -> {sent_after}"
+            );
+            assert!(
+                (before.tar_bytes as f64 - sent_before).abs() <= sent_before * 0.01 + 2048.0,
+                "{} vs {sent_before}",
+                before.tar_bytes
+            );
+        }
+        docker(&["rmi", "-f", &tag_before, &tag_after]);
+    }
+}
