@@ -3,7 +3,6 @@
 # The image is built once from scripts/bench-images/analyze and cached under $BENCH_CACHE.
 BENCH_CACHE=${KASANE_BENCH_CACHE:-/var/cache/kasane/bench}
 DIVE=$PEERS_BIN/dive
-
 bench_analyze() {
   local tar="$BENCH_CACHE/analyze-docker.tar" oci="$BENCH_CACHE/analyze-oci-gzip"
   need_env
@@ -18,32 +17,17 @@ bench_analyze() {
     rm -rf "$oci"
     skopeo copy "docker-archive:$tar" "oci:$oci:bench" >&2
   fi
-  local out=$WORK
+  local out=$WORK/analyze; mkdir -p "$out"
   echo "## analyze: $(du -h "$tar" | cut -f1) docker save, $(tar -tf "$tar" >/dev/null; $kasane analyze -q --json "$tar" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["image"]["final_entries"], "entries,", d["image"]["layers"], "layers")')"
   # Warm the page cache so both tools read from memory.
   cat "$tar" > /dev/null
   # Both gate on dive's default rules, which this image fails (exit 1): -i keeps hyperfine going.
-  hyperfine -i --warmup 1 --runs "${BENCH_RUNS:-5}" --export-markdown "$out/analyze.md" \
-    -n "kasane analyze --ci" "$kasane analyze -q --ci $tar" \
-    -n "dive --ci" "CI=true $DIVE --ci --source docker-archive $tar"
-  cat "$out/analyze.md"
-  echo
-  echo "### peak memory (max RSS, /usr/bin/time -v)"
-  local k d
-  # (both exit 1: the image fails dive's default rules)
-  k=$( { /usr/bin/time -v "$kasane" analyze -q --ci "$tar" 2>&1 >/dev/null || true; } | awk -F': ' '/Maximum resident/ {print $2}')
-  d=$( { CI=true /usr/bin/time -v "$DIVE" --ci --source docker-archive "$tar" 2>&1 >/dev/null || true; } | awk -F': ' '/Maximum resident/ {print $2}')
-  echo "kasane analyze --ci: ${k} KiB; dive --ci: ${d} KiB"
-  echo
-  echo "### efficiency: kasane vs dive --json on this image"
-  CI= "$DIVE" --json "$out/dive.json" --source docker-archive "$tar" >/dev/null
-  "$kasane" analyze -q --json "$tar" > "$out/kasane.json"
-  python3 -c 'import json,sys
-k=json.load(open(sys.argv[1])); d=json.load(open(sys.argv[2]))
-print("kasane efficiency %.12f, dive %.12f, |diff| %.1e" % (k["efficiency"], d["image"]["efficiencyScore"], abs(k["efficiency"]-d["image"]["efficiencyScore"])))
-print("dive wastedBytes %d (all copies), kasane reclaimable %d" % (d["image"]["inefficientBytes"], k["waste"]["reclaimable_bytes"]))
-print("entries in all layers: %d" % sum(l["entries"] for l in k["layers"]))' "$out/kasane.json" "$out/dive.json"
-  echo
+  # Peak memory comes from the timed runs themselves (/usr/bin/time around each command). dive
+  # takes minutes here (it re-stacks every lower layer for each whiteout), so it gets its own,
+  # smaller run count: BENCH_DIVE_RUNS (default 1).
+  local runs=${BENCH_RUNS:-5} dive_runs=${BENCH_DIVE_RUNS:-1}
+  hyperfine -i --runs "$runs" --export-json "$out/kasane.json" \
+    -n "kasane analyze --ci" "/usr/bin/time -f %M -a -o $out/mem-kasane $kasane analyze -q --ci $tar"
   echo "## analyze on the gzip OCI layout vs decompressing every layer in parallel (dive cannot read it)"
   local layers
   layers=$(python3 -c 'import json,sys
@@ -53,9 +37,36 @@ m=json.load(open(d+"/blobs/sha256/"+idx["manifests"][0]["digest"][7:]))
 print("\n".join(d+"/blobs/sha256/"+l["digest"][7:] for l in m["layers"]))' "$oci")
   printf '%s\n' "$layers" > "$out/layers.txt"
   cat $layers > /dev/null
-  hyperfine --warmup 1 --runs "${BENCH_RUNS:-5}" --export-markdown "$out/oci.md" \
+  hyperfine --warmup 1 --runs "$runs" --export-markdown "$out/oci.md" \
     -n "kasane analyze (gzip OCI)" "$kasane analyze -q $oci" \
     -n "gzip -dc all layers, $(nproc) in parallel" "xargs -P $(nproc) -n 1 sh -c 'gzip -dc \"\$0\" > /dev/null' < $out/layers.txt"
   cat "$out/oci.md"
+  echo
+  hyperfine -i --runs "$dive_runs" --export-json "$out/dive.json" \
+    -n "dive --ci" "CI=true /usr/bin/time -f %M -a -o $out/mem-dive $DIVE --ci --source docker-archive $tar"
+  python3 - "$out" <<'PY'
+import json, sys
+out = sys.argv[1]
+k = json.load(open(out + "/kasane.json"))["results"][0]
+d = json.load(open(out + "/dive.json"))["results"][0]
+mem = lambda f: max(int(l) for l in open(out + "/" + f) if l.strip().isdigit())
+print("| command | runs | mean wall [s] | min [s] | user+sys CPU [s] | peak RSS [MiB] |")
+print("|---|---:|---:|---:|---:|---:|")
+for name, r, m in (("kasane analyze --ci", k, "mem-kasane"), ("dive --ci", d, "mem-dive")):
+    print("| %s | %d | %.2f | %.2f | %.2f | %.0f |" % (name, len(r["times"]), r["mean"], r["min"], r["user"] + r["system"], mem(m) / 1024))
+print()
+print("dive / kasane: wall (mean) %.1fx, wall (min) %.1fx, CPU %.1fx, peak memory %.1fx" % (
+    d["mean"] / k["mean"], d["min"] / k["min"], (d["user"] + d["system"]) / (k["user"] + k["system"]), mem("mem-dive") / mem("mem-kasane")))
+PY
+  echo
+  echo "### efficiency: kasane vs dive --json on this image"
+  CI= "$DIVE" --json "$out/dive-export.json" --source docker-archive "$tar" >/dev/null
+  "$kasane" analyze -q --json "$tar" > "$out/kasane-export.json"
+  python3 -c 'import json,sys
+k=json.load(open(sys.argv[1])); d=json.load(open(sys.argv[2]))
+print("kasane efficiency %.12f, dive %.12f, |diff| %.1e" % (k["efficiency"], d["image"]["efficiencyScore"], abs(k["efficiency"]-d["image"]["efficiencyScore"])))
+print("dive wastedBytes %d (all copies), kasane reclaimable %d" % (d["image"]["inefficientBytes"], k["waste"]["reclaimable_bytes"]))
+print("entries in all layers: %d" % sum(l["entries"] for l in k["layers"]))' "$out/kasane-export.json" "$out/dive-export.json"
+  echo
   rm -rf "$out"
 }

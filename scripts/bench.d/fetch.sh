@@ -16,9 +16,13 @@ bench_fetch() {
   [ -n "$url" ] || { echo "kasane-testserver did not start" >&2; return 1; }
   # Every tool must deliver the exact file before it is timed.
   "$kasane" fetch -q -j 8 "$url" -o "$work/check.bin" --sha256 "$want" > /dev/null
+  "$kasane" fetch -q -j 1 "$url" -o "$work/check.bin" --sha256 "$want" > /dev/null
   curl -sS -o "$work/check.bin" "$url"
   [ "$(sha256sum < "$work/check.bin" | cut -d' ' -f1)" = "$want" ] || { echo "curl got a different file" >&2; return 1; }
-  echo "## fetch: ${size_mib} MiB over HTTP/1.1 from a local server limited to $((rate / 1048576)) MiB/s per connection"
+  echo "kasane fetch with 8 and with 1 connection, and curl, download the same ${size_mib} MiB file over"
+  echo "HTTP/1.1 from kasane-testserver on 127.0.0.1, which limits each connection to"
+  echo "$((rate / 1048576)) MiB/s as object stores do. Each tool's output was checked byte for byte first."
+  echo
   hyperfine --runs "${BENCH_RUNS:-3}" --export-markdown "$work/fetch.md" \
     -n "kasane fetch -j 8" "$kasane fetch -q -j 8 $url -o $work/j8.bin" \
     -n "kasane fetch -j 1" "$kasane fetch -q -j 1 $url -o $work/j1.bin" \

@@ -29,7 +29,6 @@
 
 mod graph;
 pub mod plan;
-mod platform;
 mod prune;
 mod resolve;
 mod shell;

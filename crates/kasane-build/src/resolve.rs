@@ -18,19 +18,21 @@
 //!   dependencies. Their errors only count if the stage is needed, as BuildKit
 //!   evaluates triggers only for the stages it builds.
 //!
-//! The ARG scoping is deliberately minimal (global scope only, which is all
-//! FROM sees); the full model lives in `kasane_dockerfile`'s scope module.
+//! FROM lines are expanded by `kasane_dockerfile::scope`, the project's one
+//! model of BuildKit's ARG scoping (automatic platform ARGs, `TARGETSTAGE`,
+//! meta ARGs with `--build-arg` values).
 
 use std::collections::BTreeMap;
 
 use kasane_dockerfile::expand::{Lexer, NoEnv};
+use kasane_dockerfile::scope::{self, BuildArgs, Field, Platform};
+use kasane_dockerfile::stage::StageBase;
 use kasane_dockerfile::{Arguments, Dockerfile, Instruction, InstructionKind};
 
 use crate::GraphError;
 use crate::graph::{
     Base, Dependency, Source, Stage, StageGraph, Via, Warning, WarningKind, closest,
 };
-use crate::platform::Platform;
 
 /// The inputs of a build that change what its stages mean.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -65,62 +67,60 @@ pub fn stage_graph(df: &Dockerfile, options: &BuildOptions) -> Result<StageGraph
         });
     }
 
-    // Names first: TARGETSTAGE needs the last stage's name.
     let mut heads = Vec::with_capacity(from_positions.len());
     for &at in &from_positions {
         heads.push(read_from(&instructions[at])?);
     }
-    let target_stage = options
-        .target
-        .clone()
-        .or_else(|| heads.last().and_then(|h| h.name.clone()));
-    let global = global_scope(&lexer, meta_args, options, target_stage.as_deref())?;
+    // The global scope and each FROM's expansion come from the shared ARG scoping engine.
+    let resolved = scope::resolve(df, &build_args(options));
+    for meta in &resolved.meta_args {
+        if let Some(error) = meta.errors().next() {
+            return Err(GraphError::Expand {
+                line: instructions[meta.instruction].start_line(),
+                error: error.clone(),
+            });
+        }
+    }
 
     let mut stages: Vec<Stage> = Vec::with_capacity(heads.len());
     let mut dependencies = Vec::new();
     let mut warnings = Vec::new();
-    for (index, head) in heads.iter().enumerate() {
+    for (index, (head, rs)) in heads.iter().zip(&resolved.stages).enumerate() {
         let at = from_positions[index];
         let end = from_positions
             .get(index + 1)
             .copied()
             .unwrap_or(instructions.len());
-        let from = &instructions[at];
-        let line = from.start_line();
-        let expanded = lexer
-            .process_word(&head.base_written, &global)
-            .map_err(|error| GraphError::Expand { line, error })?
-            .value;
-        if expanded.is_empty() {
-            return Err(GraphError::BlankBase {
+        let line = instructions[at].start_line();
+        if let Some(error) = rs.from.errors().next() {
+            return Err(GraphError::Expand {
                 line,
-                written: head.base_written.clone(),
+                error: error.clone(),
             });
         }
-        let platform = match &head.platform {
-            Some(p) => Some(
-                lexer
-                    .process_word(p, &global)
-                    .map_err(|error| GraphError::Expand { line, error })?
-                    .value,
-            ),
-            None => None,
-        };
-        // FROM sees only earlier stages, by exact (lower-case) name.
-        let base = match stages
-            .iter()
-            .rev()
-            .find(|s| s.name.as_deref() == Some(expanded.as_str()))
-        {
-            Some(s) => Base::Stage {
-                index: s.index,
+        let expanded = rs
+            .from
+            .value(Field::FromImage)
+            .unwrap_or_default()
+            .to_string();
+        let base = match &rs.base {
+            None => {
+                return Err(GraphError::BlankBase {
+                    line,
+                    written: head.base_written.clone(),
+                });
+            }
+            Some(StageBase::Stage(on)) => Base::Stage {
+                index: *on,
                 name: expanded.clone(),
             },
-            None if expanded == "scratch" => Base::Scratch,
-            None => Base::Image {
-                reference: expanded.clone(),
+            Some(StageBase::Scratch) => Base::Scratch,
+            Some(StageBase::Image(reference)) => Base::Image {
+                reference: reference.clone(),
             },
         };
+        let platform = rs.from.value(Field::FromPlatform).map(str::to_string);
+        // FROM takes the (expanded) base as a stage name only among earlier stages.
         match &base {
             Base::Stage { index: on, .. } => dependencies.push(Dependency {
                 stage: index,
@@ -212,7 +212,6 @@ pub fn stage_graph(df: &Dockerfile, options: &BuildOptions) -> Result<StageGraph
 struct FromHead {
     name: Option<String>,
     base_written: String,
-    platform: Option<String>,
 }
 
 fn read_from(from: &Instruction) -> Result<FromHead, GraphError> {
@@ -238,7 +237,6 @@ fn read_from(from: &Instruction) -> Result<FromHead, GraphError> {
     Ok(FromHead {
         name,
         base_written: words[0].to_string(),
-        platform: from.flag("platform").and_then(|f| f.value.clone()),
     })
 }
 
@@ -249,65 +247,23 @@ fn valid_stage_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c))
 }
 
-/// The scope FROM lines see: BuildKit's `defaultArgs` then `buildMetaArgs`.
-fn global_scope(
-    lexer: &Lexer,
-    meta_args: &[Instruction],
-    options: &BuildOptions,
-    target_stage: Option<&str>,
-) -> Result<BTreeMap<String, String>, GraphError> {
-    let build = Platform::host();
-    let target = options
+/// The build's inputs in the shape of the scoping engine.
+fn build_args(options: &BuildOptions) -> BuildArgs {
+    let mut args = BuildArgs::new();
+    for (k, v) in &options.build_args {
+        args = args.arg(k, v);
+    }
+    if let Some(t) = &options.target {
+        args = args.target(t);
+    }
+    let first = options
         .platform
         .as_deref()
-        .and_then(Platform::parse)
-        .unwrap_or_else(|| build.clone());
-    let defaults = [
-        ("BUILDPLATFORM", build.format()),
-        ("BUILDOS", build.os.clone()),
-        ("BUILDOSVERSION", String::new()),
-        ("BUILDARCH", build.architecture.clone()),
-        ("BUILDVARIANT", build.variant.clone()),
-        ("TARGETPLATFORM", target.format()),
-        ("TARGETOS", target.os.clone()),
-        ("TARGETOSVERSION", String::new()),
-        ("TARGETARCH", target.architecture.clone()),
-        ("TARGETVARIANT", target.variant.clone()),
-        ("TARGETSTAGE", target_stage.unwrap_or("default").to_string()),
-    ];
-    let mut env: BTreeMap<String, String> = BTreeMap::new();
-    for (key, value) in defaults {
-        let value = options.build_args.get(key).cloned().unwrap_or(value);
-        env.insert(key.to_string(), value);
+        .and_then(|p| p.split(',').next());
+    if let Some(p) = first.and_then(|p| Platform::parse(p.trim())) {
+        args = args.target_platform(p);
     }
-    for arg in meta_args {
-        let Arguments::Words(words) = &arg.args else {
-            continue;
-        };
-        for word in words {
-            let (key, default) = match word.value.split_once('=') {
-                Some((k, v)) => (k, Some(v)),
-                None => (word.value.as_str(), None),
-            };
-            let value = match (options.build_args.get(key), default) {
-                (Some(v), _) => Some(v.clone()),
-                (None, Some(d)) => Some(
-                    lexer
-                        .process_word(d, &env)
-                        .map_err(|error| GraphError::Expand {
-                            line: arg.start_line(),
-                            error,
-                        })?
-                        .value,
-                ),
-                (None, None) => None,
-            };
-            if let Some(v) = value {
-                env.insert(key.to_string(), v);
-            }
-        }
-    }
-    Ok(env)
+    args
 }
 
 /// Stage names as `COPY --from` and `RUN --mount=from=` see them.

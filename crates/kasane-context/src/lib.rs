@@ -9,14 +9,19 @@
 //!   pruning, symlinks sent as links, unreadable entries) and a size report.
 //! - [`generate_keep`]: a .dockerignore that keeps only named paths, merging nested ignore
 //!   files.
+//! - [`context_sources`] and [`context_usage`]: which part of the context each COPY/ADD of a
+//!   Dockerfile uses, and what is sent but never used.
+//! - [`generate_from_dockerfile`]: the smallest .dockerignore that sends what those need.
 
 mod generate;
 mod gopath;
 mod ignorefile;
 mod matcher;
+mod minimal;
 mod pattern;
 mod re2;
 mod report;
+mod usage;
 mod walk;
 
 pub use generate::{
@@ -27,11 +32,13 @@ pub use ignorefile::{
     Builder, IgnoreFileError, IgnoreLine, locate_ignore_file, read_all, read_ignore_file,
 };
 pub use matcher::{MatchInfo, PatternMatcher};
+pub use minimal::{MinimalError, MinimalIgnore, generate_from_dockerfile};
 pub use pattern::{Dialect, IgnorePattern, PatternError, go_regex_is_match};
 pub use report::{
     ContextError, ContextOptions, ContextReport, Problem, RateError, SizedPath, analyze_context,
     parse_rate,
 };
+pub use usage::{ContextSource, ContextUsage, SourceUse, context_sources, context_usage};
 pub use walk::{
     ContextEntry, ContextWalk, Engine, EntryKind, WalkError, WalkProblem, walk_context,
 };

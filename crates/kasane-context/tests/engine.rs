@@ -133,20 +133,21 @@ const PIECES: &[&str] = &[
 #[ignore = "e2e: needs the Docker engine (scripts/test runs it)"]
 fn engine_sends_what_kasane_predicts() {
     require_engine();
-    let mut seed: u64 = 0x636f_6e74_6578_74;
+    let mut seed: u64 = 0x0063_6f6e_7465_7874;
     let mut next = |n: usize| {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
         (seed % n as u64) as usize
     };
-    let mut files: Vec<String> = Vec::new();
     // Fixed, telling cases first, then generated ones.
-    files.push("**/foo\n!src/a/b/foo/w\n".into());
-    files.push("*\n!*/keep\n!docs\n".into());
-    files.push("a+\n^q\n".into());
-    files.push("node_modules\n**/node_modules\n*.md\n!README.md\n".into());
-    files.push("\u{feff}# comment\n  /src/  \n! src/main.rs\r\n".into());
+    let mut files: Vec<String> = vec![
+        "**/foo\n!src/a/b/foo/w\n".into(),
+        "*\n!*/keep\n!docs\n".into(),
+        "a+\n^q\n".into(),
+        "node_modules\n**/node_modules\n*.md\n!README.md\n".into(),
+        "\u{feff}# comment\n  /src/  \n! src/main.rs\r\n".into(),
+    ];
     for _ in 0..10 {
         let mut text = String::new();
         for _ in 0..=next(4) {
@@ -255,8 +256,7 @@ fn dockerfile_specific_ignore_file_wins_in_buildkit() {
 fn sent_context_bytes(log: &str) -> f64 {
     let line = log
         .split(['\n', '\r'])
-        .filter(|l| l.contains("Sending build context"))
-        .last()
+        .rfind(|l| l.contains("Sending build context"))
         .expect("classic builder reports the context size");
     let value = line.rsplit(' ').next().unwrap().trim();
     let split = value.find(|c: char| c.is_ascii_alphabetic()).unwrap();
@@ -378,4 +378,92 @@ fn generated_ignore_file_keeps_the_image_and_shrinks_the_context() {
         "kasane-e2e-context-mono-before",
         "kasane-e2e-context-mono-after",
     ]);
+}
+
+#[test]
+#[ignore = "e2e: needs the Docker engine (scripts/test runs it)"]
+fn from_dockerfile_ignore_file_keeps_the_image_on_both_builders() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let blob = |n: usize, seed: u8| {
+        (0..n)
+            .map(|i| (i as u8).wrapping_mul(29) ^ seed)
+            .collect::<Vec<u8>>()
+    };
+    write(root, "svc-a/src/main.js", b"a\n");
+    write(root, "svc-b/index.js", b"b\n");
+    write(root, "svc-b/README.md", b"readme\n");
+    write(root, "config/app.toml", b"x=1\n");
+    write(root, "config/notes.txt", b"n\n");
+    write(root, "vendor/big.bin", &blob(300_000, 7));
+    write(root, "dist/out.bin", &blob(200_000, 8));
+    write(
+        root,
+        "Dockerfile",
+        format!(
+            "FROM {BUSYBOX_IMAGE}\nCOPY svc-* /app/svc/\nCOPY --exclude=*.md svc-b /app/b\nCOPY config/*.toml /app/config/\n"
+        )
+        .as_bytes(),
+    );
+    let df = kasane_dockerfile::parse(&std::fs::read_to_string(root.join("Dockerfile")).unwrap())
+        .unwrap();
+    let sources = kasane_context::context_sources(&df, &kasane_dockerfile::scope::BuildArgs::new());
+    let options = ContextOptions {
+        dockerfile: Some(&root.join("Dockerfile")),
+        ignore_file: Some(None),
+        engine: Engine::Docker20Classic,
+        top: 5,
+    };
+    let (before, current) = analyze_context(root, &options).unwrap();
+    let minimal = kasane_context::generate_from_dockerfile(
+        root,
+        &current,
+        &sources,
+        Some(b"Dockerfile"),
+        None,
+    )
+    .unwrap();
+    assert!(minimal.unsent.is_empty(), "{:?}", minimal.unsent);
+    let listing = |tag: &str| {
+        docker(&[
+            "run",
+            "--rm",
+            tag,
+            "sh",
+            "-c",
+            "cd /app && find . -type f | sort | xargs md5sum",
+        ])
+        .stdout
+    };
+    for buildkit in [true, false] {
+        let _ = std::fs::remove_file(root.join(".dockerignore"));
+        let tag_before = format!("kasane-e2e-context-fromdf-before-{buildkit}");
+        let tag_after = format!("kasane-e2e-context-fromdf-after-{buildkit}");
+        let (ok, log_before) = build(root, &tag_before, buildkit, None);
+        assert!(ok, "{log_before}");
+        std::fs::write(root.join(".dockerignore"), &minimal.text).unwrap();
+        let (ok, log_after) = build(root, &tag_after, buildkit, None);
+        assert!(ok, "{log_after}");
+        assert_eq!(
+            String::from_utf8_lossy(&listing(&tag_before)),
+            String::from_utf8_lossy(&listing(&tag_after)),
+            "the generated ignore file changed the image (buildkit: {buildkit})"
+        );
+        if !buildkit {
+            let (sent_before, sent_after) = (
+                sent_context_bytes(&log_before),
+                sent_context_bytes(&log_after),
+            );
+            assert!(
+                sent_after < sent_before - 400_000.0,
+                "{sent_before} -> {sent_after}"
+            );
+            assert!(
+                (before.tar_bytes as f64 - sent_before).abs() <= sent_before * 0.01 + 2048.0,
+                "{} vs {sent_before}",
+                before.tar_bytes
+            );
+        }
+        docker(&["rmi", "-f", &tag_before, &tag_after]);
+    }
 }

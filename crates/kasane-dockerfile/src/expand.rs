@@ -281,7 +281,7 @@ impl Lexer {
         env: &E,
     ) -> Result<Expanded, ExpandError> {
         let mut run = Run::new(self, word, env, false);
-        let (value, _) = run.top(word)?;
+        let (value, _) = run.top()?;
         Ok(Expanded {
             value,
             refs: run.refs,
@@ -300,7 +300,7 @@ impl Lexer {
         env: &E,
     ) -> Result<ExpandedWords, ExpandError> {
         let mut run = Run::new(self, word, env, true);
-        let (_, words) = run.top(word)?;
+        let (_, words) = run.top()?;
         Ok(ExpandedWords {
             words,
             refs: run.refs,
@@ -386,10 +386,10 @@ impl<'a, E: Env + ?Sized> Run<'a, E> {
         }
     }
 
-    fn top(&mut self, input: &str) -> Result<(String, Vec<String>), ExpandError> {
+    fn top(&mut self) -> Result<(String, Vec<String>), ExpandError> {
         self.until(None, self.lexer.raw_escapes)
             .map_err(|kind| ExpandError {
-                input: input.to_owned(),
+                input: self.src.to_owned(),
                 kind,
             })
     }

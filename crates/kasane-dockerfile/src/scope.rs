@@ -259,10 +259,15 @@ pub enum VarOrigin {
 /// A variable and its value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Var {
-    /// The value.
-    pub value: String,
+    /// The value (shared: environments are snapshotted at every ARG and ENV).
+    #[serde(serialize_with = "serialize_str")]
+    pub value: Arc<str>,
     /// Where it was set.
     pub origin: VarOrigin,
+}
+
+fn serialize_str<S: serde::Serializer>(value: &Arc<str>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(value)
 }
 
 /// The variables visible at one point of the build.
@@ -280,7 +285,7 @@ impl VarEnv {
 
     /// The value of `name`.
     pub fn value(&self, name: &str) -> Option<&str> {
-        self.vars.get(name).map(|v| v.value.as_str())
+        self.vars.get(name).map(|v| &*v.value)
     }
 
     /// All variables, by name.
@@ -298,7 +303,8 @@ impl VarEnv {
         self.vars.is_empty()
     }
 
-    fn set(&mut self, name: &str, value: String, origin: VarOrigin) {
+    fn set(&mut self, name: &str, value: impl Into<Arc<str>>, origin: VarOrigin) {
+        let value = value.into();
         self.vars.insert(name.to_owned(), Var { value, origin });
     }
 }

@@ -200,3 +200,62 @@ fn errors_are_recorded_and_resolution_goes_on() {
     );
     assert_eq!(line(&df, &r, 5), ["User=ok"]);
 }
+
+mod hostile {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Lines that exercise stage references, ARG/ENV scoping, triggers and expansion errors.
+    const LINES: &[&str] = &[
+        "ARG A=${B:-x}",
+        "ARG B",
+        "ARG C=$A$A$A",
+        "FROM ${A} AS a",
+        "FROM a AS b",
+        "FROM b",
+        "FROM --platform=$BUILDPLATFORM scratch AS c",
+        "FROM ${UNSET}",
+        "ENV A=$C C=${A:?e}",
+        "ENV $A=1",
+        "LABEL l=${A//x/$C}",
+        "ONBUILD ENV O=$A",
+        "ONBUILD ARG A=o",
+        "COPY --chown=$A <<EOF $C /d\n$A\nEOF",
+        "EXPOSE ${A:-1 2} $C",
+        "WORKDIR ${A:-${B:-${C}}}",
+        "USER ${A#x}",
+        "VOLUME [\"$A\"]",
+        "STOPSIGNAL ${A%%*}",
+    ];
+
+    proptest! {
+        #[test]
+        fn any_mix_of_lines_resolves(lines in prop::collection::vec(prop::sample::select(LINES), 1..24)) {
+            let text = lines.join("\n") + "\n";
+            if let Ok(df) = parse(&text) {
+                let r = resolve(&df, &BuildArgs::new().arg("B", "y").target("b"));
+                prop_assert_eq!(r.stages.len(), stages(&df).len());
+            }
+        }
+    }
+
+    #[test]
+    fn exponential_env_growth_is_cut_off() {
+        let mut text = String::from("FROM scratch\nENV A=aaaaaaaaaaaaaaaa\n");
+        // 16 bytes doubled 21 times reach the 32 MiB limit; the last doublings fail.
+        for _ in 0..23 {
+            text.push_str("ENV A=$A$A\n");
+        }
+        text.push_str("WORKDIR /$A\n");
+        let df = parse(&text).unwrap();
+        let r = resolve(&df, &BuildArgs::new());
+        let instructions = &r.stages[0].instructions;
+        // A stops at 16 << 21 bytes (32 MiB, the limit); longer expansions fail.
+        assert_eq!(r.stages[0].env.value("A").map(str::len), Some(16 << 21));
+        let failed: Vec<bool> = instructions
+            .iter()
+            .map(|i| i.errors().next().is_some())
+            .collect();
+        assert_eq!(failed.iter().filter(|f| **f).count(), 3, "{failed:?}");
+    }
+}

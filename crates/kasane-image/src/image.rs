@@ -7,7 +7,7 @@ use crate::digest::Digest;
 use crate::error::Error;
 use crate::layer::{BlobExpectation, LayerChanges, ReadOptions, read_layer};
 use crate::progress::Progress;
-use crate::source::{ImageFormat, LayerBlob, Selector, Source};
+use crate::source::{ImageFormat, LayerBlob, ResolvedImage, Selector, Source};
 use crate::spec::{History, ImageConfig, Platform};
 
 /// How to read an image.
@@ -83,79 +83,120 @@ pub fn read_image(
     progress: &dyn Progress,
 ) -> Result<Image, Error> {
     let resolved = source.resolve(selector)?;
-    let diff_ids = &resolved.config.rootfs.diff_ids;
-    let mut notes = resolved.notes.clone();
-    if diff_ids.len() != resolved.layers.len() {
-        notes.push(format!(
-            "the config lists {} diff_ids for {} layers; diff_ids were not checked",
-            diff_ids.len(),
-            resolved.layers.len()
-        ));
-    }
     let total: Option<u64> = resolved.layers.iter().map(|l| l.size).sum();
     progress.begin(resolved.layers.len(), total);
+    let results: Vec<Result<LayerChanges, Error>> = (0..resolved.layers.len())
+        .into_par_iter()
+        .map(|index| read_one_layer(source, &resolved, index, options, progress))
+        .collect();
+    let mut changes = Vec::with_capacity(results.len());
+    for result in results {
+        changes.push(result?);
+    }
+    Ok(assemble_image(source.describe(), resolved, changes))
+}
+
+/// Reads layer `index` of a resolved image in one streaming pass, checking its digest (and its
+/// diff_id when the config's list lines up with the layers), and reports it done to `progress`.
+/// [`read_image`] calls this for every layer; front ends that show layers as they arrive call it
+/// themselves, in the order they like.
+pub fn read_one_layer(
+    source: &dyn Source,
+    resolved: &ResolvedImage,
+    index: usize,
+    options: ImageReadOptions,
+    progress: &dyn Progress,
+) -> Result<LayerChanges, Error> {
+    let diff_ids = &resolved.config.rootfs.diff_ids;
+    let blob = resolved.layers.get(index).ok_or_else(|| {
+        Error::Invalid(format!(
+            "layer {index} does not exist (the image has {})",
+            resolved.layers.len()
+        ))
+    })?;
+    let expect = BlobExpectation {
+        digest: blob.digest.clone(),
+        diff_id: if diff_ids.len() == resolved.layers.len() {
+            diff_ids.get(index).cloned()
+        } else {
+            None
+        },
+        verify_compressed_diff_id: options.verify_compressed_diff_ids,
+    };
+    let mut reader = source.open_blob(blob).map_err(|e| match e {
+        Error::MissingBlob {
+            blob, source_name, ..
+        } => Error::MissingBlob {
+            what: format!("layer {index}"),
+            blob,
+            source_name,
+        },
+        other => other,
+    })?;
     let read_options = ReadOptions {
         hash_contents: options.hash_contents,
     };
-    let results: Vec<Result<LayerChanges, Error>> = resolved
-        .layers
-        .par_iter()
-        .enumerate()
-        .map(|(index, blob)| {
-            let expect = BlobExpectation {
-                digest: blob.digest.clone(),
-                diff_id: if diff_ids.len() == resolved.layers.len() {
-                    diff_ids.get(index).cloned()
-                } else {
-                    None
-                },
-                verify_compressed_diff_id: options.verify_compressed_diff_ids,
-            };
-            let mut reader = source.open_blob(blob).map_err(|e| match e {
-                Error::MissingBlob {
-                    blob, source_name, ..
-                } => Error::MissingBlob {
-                    what: format!("layer {index}"),
-                    blob,
-                    source_name,
-                },
-                other => other,
-            })?;
-            let changes =
-                read_layer(&mut *reader, &expect, read_options, progress).map_err(|source| {
-                    Error::Layer {
-                        index,
-                        blob: blob.location.clone(),
-                        source: Box::new(source),
-                    }
-                })?;
-            progress.layer_done(index);
-            Ok(changes)
-        })
-        .collect();
-    let (histories, history_note) = map_history(&resolved.config.history, resolved.layers.len());
-    notes.extend(history_note);
-    let mut layers = Vec::with_capacity(results.len());
-    for ((index, result), history) in results.into_iter().enumerate().zip(histories) {
-        let changes = result?;
-        // `docker import` leaves only a comment ("Imported from -").
-        let instruction = history.as_ref().and_then(|h| {
-            h.created_by
-                .as_deref()
-                .map(clean_instruction)
-                .or_else(|| h.comment.clone())
-        });
-        layers.push(Layer {
+    let changes = read_layer(&mut *reader, &expect, read_options, progress).map_err(|source| {
+        Error::Layer {
             index,
-            blob: resolved.layers[index].clone(),
-            diff_id: diff_ids.get(index).cloned(),
-            history,
-            instruction,
-            changes,
-        });
+            blob: blob.location.clone(),
+            source: Box::new(source),
+        }
+    })?;
+    progress.layer_done(index);
+    Ok(changes)
+}
+
+/// Builds one [`Layer`] from its read changes: pairs it with its history entry (see
+/// [`map_history`]) and cleans its instruction.
+pub fn assemble_layer(
+    resolved: &ResolvedImage,
+    histories: &[Option<History>],
+    index: usize,
+    changes: LayerChanges,
+) -> Layer {
+    let history = histories.get(index).cloned().flatten();
+    // `docker import` leaves only a comment ("Imported from -").
+    let instruction = history.as_ref().and_then(|h| {
+        h.created_by
+            .as_deref()
+            .map(clean_instruction)
+            .or_else(|| h.comment.clone())
+    });
+    Layer {
+        index,
+        blob: resolved.layers[index].clone(),
+        diff_id: resolved.config.rootfs.diff_ids.get(index).cloned(),
+        history,
+        instruction,
+        changes,
     }
-    Ok(Image {
-        source: source.describe(),
+}
+
+/// Builds an [`Image`] from a resolved image and every layer's changes (bottom first), as
+/// [`read_image`] returns it. `source` describes where it came from.
+pub fn assemble_image(
+    source: String,
+    resolved: ResolvedImage,
+    changes: Vec<LayerChanges>,
+) -> Image {
+    let (histories, history_note) = map_history(&resolved.config.history, resolved.layers.len());
+    let layers = changes
+        .into_iter()
+        .enumerate()
+        .map(|(index, c)| assemble_layer(&resolved, &histories, index, c))
+        .collect();
+    let mut notes = resolved.notes.clone();
+    let diff_ids = resolved.config.rootfs.diff_ids.len();
+    if diff_ids != resolved.layers.len() {
+        notes.push(format!(
+            "the config lists {diff_ids} diff_ids for {} layers; diff_ids were not checked",
+            resolved.layers.len()
+        ));
+    }
+    notes.extend(history_note);
+    Image {
+        source,
         name: resolved.name,
         format: resolved.format,
         manifest_digest: resolved.manifest_digest,
@@ -163,7 +204,7 @@ pub fn read_image(
         config: resolved.config,
         layers,
         notes,
-    })
+    }
 }
 
 /// Pairs layers with the history entries that made them: entries marked `empty_layer` are

@@ -31,6 +31,9 @@
 //! - [`analyze`] → [`Analysis`]: sizes per layer with their instruction, largest files, waste by
 //!   cause (reclaimable bytes never count the copy that must stay), duplicates, merge savings, and
 //!   dive's efficiency score computed with dive's exact algorithm ([`dive_figures`]).
+//! - [`content`] — file bytes read back from a layer blob on demand (checked against the hashes
+//!   of the first read), for viewers, exports and squashes; [`streaming`] — layers handed to a
+//!   front end one by one as they are read.
 //! - [`ci`] — dive's three CI rules with dive's defaults, `.dive-ci` and `kasane.toml` config.
 //! - [`layers_view`] — dlayer's per-layer listing grouped by directory depth.
 //!
@@ -40,6 +43,7 @@
 pub mod analysis;
 pub mod ci;
 pub mod compression;
+pub mod content;
 pub mod digest;
 pub mod dive;
 mod error;
@@ -50,6 +54,7 @@ pub mod path;
 pub mod progress;
 pub mod source;
 pub mod spec;
+pub mod streaming;
 pub mod tree;
 
 pub use analysis::{Analysis, AnalysisOptions, WasteCause, analyze};
@@ -57,7 +62,9 @@ pub use compression::Compression;
 pub use digest::Digest;
 pub use dive::{DiveFigures, dive_figures};
 pub use error::Error;
-pub use image::{Image, ImageReadOptions, Layer, read_image};
+pub use image::{
+    Image, ImageReadOptions, Layer, assemble_image, assemble_layer, read_image, read_one_layer,
+};
 pub use layer::{
     BlobExpectation, Change, ContentHash, Entry, FileKind, FileMeta, LayerChanges, LayerError,
     ReadOptions, read_layer,

@@ -207,6 +207,10 @@ pub struct ImageConfig {
     /// The build history, oldest first.
     #[serde(default, deserialize_with = "null_as_empty")]
     pub history: Vec<History>,
+    /// Every other field (`author`, `os.version`, `container_config`, ...), kept so that a
+    /// rewritten config (squash) loses nothing.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 impl ImageConfig {

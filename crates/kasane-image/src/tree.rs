@@ -189,8 +189,14 @@ impl<'a> StackedTree<'a> {
                 }
                 // The next own change that replaces or deletes this entry: a later layer's entry or
                 // whiteout, or a later entry of the same layer (duplicate path in one tar).
+                // An opaque marker at this node hides its children, not the node itself.
                 let own = occs[k + 1..].iter().find(|n2| {
-                    n2.layer > o.layer || (n2.layer == o.layer && n2.fate != Fate::Marker)
+                    let change = &self.layers[n2.layer].changes.entries[n2.entry].change;
+                    match change {
+                        Change::Opaque => false,
+                        Change::Whiteout => n2.layer > o.layer,
+                        Change::Add(_) => n2.layer >= o.layer,
+                    }
                 });
                 let ancestor = kills
                     .iter()
@@ -212,7 +218,7 @@ impl<'a> StackedTree<'a> {
                                 *deleted_count.entry((id, own.layer)).or_default() += 1;
                                 Fate::Deleted { by: own.layer }
                             }
-                            Change::Opaque => unreachable!("opaque markers never match `own`"),
+                            Change::Opaque => Fate::Visible, // excluded by the search above
                         }
                     }
                     (_, Some(a)) => {

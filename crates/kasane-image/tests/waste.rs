@@ -120,6 +120,22 @@ fn opaque_directory_hides_lower_children_and_keeps_its_own() {
 }
 
 #[test]
+fn opaque_marker_without_a_directory_entry_keeps_the_lower_directory() {
+    // The upper layer has only the marker and a new child, no entry for the directory itself.
+    let img = image(vec![
+        LayerTar::new()
+            .dir("etc/")
+            .file("etc/old", &[1; 6])
+            .finish(),
+        LayerTar::new().opaque("etc").file("etc/new", b"n").finish(),
+    ]);
+    let tree = StackedTree::build(&img.layers);
+    assert_eq!(merged(&tree), ["/etc", "/etc/new"]);
+    assert_eq!(fate(&tree, "/etc", 0), Fate::Visible);
+    assert_eq!(fate(&tree, "/etc/old", 0), Fate::Deleted { by: 1 });
+}
+
+#[test]
 fn opaque_marker_placed_after_siblings_still_applies_first() {
     let img = image(vec![
         LayerTar::new().file("c/lower", &[1; 3]).finish(),

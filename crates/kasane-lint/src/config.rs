@@ -121,12 +121,15 @@ pub fn selects_rule(selector: &str, rule: &Rule) -> bool {
         || rule.answers_to(s)
 }
 
-/// True when `selector` matches this finding: like [`selects_rule`], except that an alias
-/// must be one of the finding's own aliases.
+/// True when `selector` matches this finding: one of the finding's own aliases, or like
+/// [`selects_rule`] except that an alias of the rule must also be one of the finding's.
 pub fn selects_finding(selector: &str, rule: &Rule, finding: &Finding) -> bool {
     let s = selector.trim();
+    if finding.aliases.iter().any(|a| a.eq_ignore_ascii_case(s)) {
+        return true;
+    }
     if rule.aliases.iter().any(|a| a.eq_ignore_ascii_case(s)) {
-        return finding.aliases.iter().any(|a| a.eq_ignore_ascii_case(s));
+        return false;
     }
     selects_rule(s, rule)
 }

@@ -184,12 +184,18 @@ impl Fix {
         }
     }
 
-    /// Applies the edits to `text`. Edits that overlap an earlier one are skipped.
+    /// Applies the edits to `text`. Edits that overlap an earlier one, or that do not fall on
+    /// character boundaries of `text`, are skipped.
     pub fn apply(&self, text: &str) -> String {
         let mut out = String::with_capacity(text.len());
         let mut pos = 0;
         for edit in &self.edits {
-            if edit.span.start < pos || edit.span.end > text.len() {
+            if edit.span.start < pos
+                || edit.span.end > text.len()
+                || edit.span.start > edit.span.end
+                || !text.is_char_boundary(edit.span.start)
+                || !text.is_char_boundary(edit.span.end)
+            {
                 continue;
             }
             out.push_str(&text[pos..edit.span.start]);

@@ -489,6 +489,10 @@ fn is_posix_shell(name: &str) -> bool {
 
 /// Builds the script of a shell-form RUN.
 fn run_shell(src: &str, ins: &Instruction, escape: char) -> Option<RunShell> {
+    if ins.kind == InstructionKind::Onbuild {
+        // ONBUILD RUN runs in the child build: lint it like a RUN.
+        return ins.trigger().and_then(|t| run_shell(src, t, escape));
+    }
     if ins.kind != InstructionKind::Run {
         return None;
     }

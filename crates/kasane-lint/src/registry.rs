@@ -91,7 +91,7 @@ impl Rule {
                 ""
             },
         ));
-        out.push_str(self.explanation.trim());
+        out.push_str(&wrap(self.explanation.trim(), 92));
         out.push_str("\n\nFlagged:\n");
         for line in self.bad.trim_end().lines() {
             out.push_str("    ");
@@ -106,6 +106,24 @@ impl Rule {
         }
         out
     }
+}
+
+/// Wraps `text` at spaces so no line is longer than `width` (longer words stay whole).
+fn wrap(text: &str, width: usize) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / width);
+    let mut line_len = 0;
+    for word in text.split_whitespace() {
+        if line_len > 0 && line_len + 1 + word.len() > width {
+            out.push('\n');
+            line_len = 0;
+        } else if line_len > 0 {
+            out.push(' ');
+            line_len += 1;
+        }
+        out.push_str(word);
+        line_len += word.len();
+    }
+    out
 }
 
 /// Finds a rule by code, name or alias.

@@ -503,11 +503,13 @@ changes or files of a megabyte or more. Set ownership and mode while copying (`C
     },
     USERADD_LASTLOG = {
         code: "KL306", name: "useradd-without-no-log-init", aliases: ["DL3046"],
-        category: Size, severity: Warning, enabled: true, fixable: true,
+        category: Size, severity: Info, enabled: true, fixable: true,
         summary: "useradd with a high UID and without -l bloats the image",
-        explanation: "useradd records the new user in /var/log/lastlog and faillog, sparse files \
-indexed by UID. A layer stores them at full length, so a UID like 1000000 adds hundreds of \
-megabytes of zeros. `useradd -l` (`--no-log-init`) skips them.",
+        explanation: "useradd from shadow before 4.13 (Debian 11, Ubuntu 22.04, RHEL 9 and older \
+bases) records the new user in /var/log/lastlog and faillog, sparse files indexed by UID (324 \
+bytes per UID). A layer stores them at full length, so a UID like 1000000 adds hundreds of \
+megabytes of zeros. shadow 4.13 (Debian 12) no longer writes them, which is why this is info, \
+not a warning. `useradd -l` (`--no-log-init`) skips them everywhere. Reported from UID 65536 up.",
         bad: "FROM debian:bookworm\nRUN useradd -u 1000000 app\n",
         good: "FROM debian:bookworm\nRUN useradd -l -u 1000000 app\n",
     },

@@ -292,8 +292,18 @@ fn chmod_in_separate_layer_kl305() {
 fn useradd_lastlog_kl306() {
     require_engine();
     let uid: i64 = 200_000;
-    let bad = format!("FROM {DEBIAN_IMAGE}\nRUN useradd -u {uid} app\n");
+    // Debian 12's shadow (4.13) no longer writes the logs; the message names the affected
+    // versions, so reproduce one: Debian 11's useradd (shadow 4.8.1) on the bookworm base.
+    let base = format!(
+        "FROM {DEBIAN_IMAGE}\nRUN echo 'deb http://deb.debian.org/debian bullseye main' > /etc/apt/sources.list.d/bullseye.list \\\n && apt-get update && apt-get install -y --allow-downgrades passwd/bullseye && rm -rf /var/lib/apt/lists/*\n"
+    );
+    let bad = format!("{base}RUN useradd -u {uid} app\n");
     let found = flagged("KL306", &bad, None);
+    assert!(
+        found[0].message.contains("shadow before 4.13"),
+        "{}",
+        found[0].message
+    );
     let claimed = uid * 324;
     assert!(
         found[0]

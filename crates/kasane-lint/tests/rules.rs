@@ -297,6 +297,11 @@ const CASES: &[Case] = &[
     ("KL301", "FROM node\nRUN npm ci\n", &[(2, 5)]),
     (
         "KL301",
+        "FROM python\nONBUILD RUN pip install -r requirements.txt\n",
+        &[(2, 13)],
+    ),
+    (
+        "KL301",
         "FROM debian\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n",
         &[],
     ),
@@ -551,4 +556,11 @@ fn findings_inside_continuations_and_heredocs_point_at_the_exact_place() {
     assert_eq!(positions("KL203", src, &config), [(5, 1)]);
     let src = "# escape=`\nFROM debian\nRUN echo a && `\n    sudo x\n";
     assert_eq!(positions("KL203", src, &config), [(4, 5)]);
+}
+
+#[test]
+fn hadolint_pragmas_reach_the_findings_that_answer_to_their_code() {
+    let config = Config::default();
+    let src = "FROM debian:12\n# hadolint ignore=DL3009\nRUN apt-get update\nRUN apt-get update\n";
+    assert_eq!(positions("KL302", src, &config), [(4, 5)]);
 }

@@ -29,12 +29,20 @@ pub(crate) enum Command {
     Prune(commands::prune::Args),
     /// Make a CI cache plan that caches every stage a target needs (script, bake or GHA).
     CachePlan(commands::cache_plan::Args),
-    /// Download a file over parallel ranged HTTP connections, checked, resumable (rget done right).
+    /// Download a file in parallel ranged requests, checked and resumable (rget done right).
     Fetch(commands::fetch::Args),
     /// Show what a build sends as its context: sizes, largest parts, time to send.
     Context(commands::context::Args),
     /// Generate a .dockerignore that keeps only the named paths (dignore, fixed).
     Ignore(commands::ignore::Args),
-    /// Lint Dockerfiles: BuildKit's checks, hadolint's rules that matter, size and speed rules.
+    /// Lint Dockerfiles: BuildKit's checks, hadolint's rules that matter, size and speed.
     Lint(commands::lint::Args),
+    /// Write the filesystem a container of the image starts with, as a directory or a tar.
+    Export(commands::export::Args),
+    /// Squash layers N.. of an image into one and write an archive `docker load` reads.
+    Squash(commands::squash::Args),
+    /// Compare two images' filesystems: added, removed, changed files; exit 1 when they differ.
+    Diff(commands::diff::Args),
+    /// Explore an image in a terminal UI: layers, files per layer, waste, contents, extraction.
+    Explore(commands::explore::Args),
 }

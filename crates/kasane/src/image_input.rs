@@ -29,6 +29,19 @@ pub(crate) struct ImageArgs {
 impl ImageArgs {
     /// Reads the image, showing progress on stderr when it is a terminal.
     pub(crate) fn read(&self) -> anyhow::Result<Image> {
+        Ok(self.read_with_source()?.1)
+    }
+
+    /// Opens the image's source and resolves the selected image in it (no layer is read yet).
+    pub(crate) fn resolve(
+        &self,
+    ) -> anyhow::Result<(Box<dyn kasane_image::Source>, kasane_image::ResolvedImage)> {
+        let (source, selector) = self.open()?;
+        let resolved = source.resolve(&selector)?;
+        Ok((source, resolved))
+    }
+
+    fn open(&self) -> anyhow::Result<(Box<dyn kasane_image::Source>, Selector)> {
         let platform = match &self.platform {
             Some(p) => Some(
                 Platform::parse(p)
@@ -37,7 +50,14 @@ impl ImageArgs {
             None => None,
         };
         let (source, tag) = kasane_image::source::open(&self.image)?;
-        let selector = Selector { tag, platform };
+        Ok((source, Selector { tag, platform }))
+    }
+
+    /// Reads the image and keeps its source open, for commands that read file contents back.
+    pub(crate) fn read_with_source(
+        &self,
+    ) -> anyhow::Result<(Box<dyn kasane_image::Source>, Image)> {
+        let (source, selector) = self.open()?;
         let options = ImageReadOptions {
             verify_compressed_diff_ids: self.verify_diff_ids,
             ..ImageReadOptions::default()
@@ -46,7 +66,7 @@ impl ImageArgs {
         let progress = TerminalProgress::new(show);
         let image = kasane_image::read_image(source.as_ref(), &selector, options, &progress);
         progress.clear();
-        Ok(image?)
+        Ok((source, image?))
     }
 }
 

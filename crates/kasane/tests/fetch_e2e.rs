@@ -14,15 +14,17 @@ use kasane_testenv::{
 };
 use kasane_testserver::{Content, Server, pattern};
 
-/// The static binary: `$KASANE_STATIC_BIN`, or built here with `+crt-static` for
-/// x86_64-unknown-linux-gnu into `target/static` (its own target directory, so this build
-/// neither waits for nor disturbs the one running the tests).
+/// The static binary: `$KASANE_STATIC_BIN` (scripts/test builds it), or built here with
+/// `+crt-static` for x86_64-unknown-linux-gnu into `<target dir>/static` (a target directory of
+/// its own, so this build neither waits for nor disturbs the one running the tests).
 fn static_kasane() -> PathBuf {
     if let Some(path) = std::env::var_os("KASANE_STATIC_BIN") {
         return PathBuf::from(path);
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let target_dir = root.join("target/static");
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| root.join("target"), PathBuf::from)
+        .join("static");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(&root)

@@ -190,11 +190,7 @@ pub(super) fn legacy(request: &PlanRequest<'_>, stages: &[PlannedStage]) -> Stri
     script.line("export DOCKER_BUILDKIT=0");
     script.blank();
     embed_prepared(&mut script, request);
-    script.line("pull_cache() {");
-    script.line(
-        "  docker pull \"$1\" || echo \"kasane: no cache image $1 yet (first run?); building without it\" >&2",
-    );
-    script.line("}");
+    pull_cache_function(&mut script);
     // The legacy builder builds every stage before --target, in file order,
     // so the cache sources are all stages up to this one in file order.
     let mut in_file_order: Vec<&PlannedStage> = stages.iter().collect();
@@ -230,6 +226,17 @@ pub(super) fn inline(request: &PlanRequest<'_>, stages: &[PlannedStage]) -> Stri
     script.line("export DOCKER_BUILDKIT=1");
     script.blank();
     embed_prepared(&mut script, request);
+    script
+        .comment("The cache images are pulled first (a missing one is fine): BuildKit in dockerd");
+    script
+        .comment("drops cache records of steps it took from a remote inline cache when it exports");
+    script.comment("the cache again, so without local copies every second run would miss");
+    script.comment("(moby/buildkit#1981, #1992; seen on dockerd 20.10).");
+    pull_cache_function(&mut script);
+    for s in stages {
+        script.command(&[t("pull_cache"), t(s.tag.clone())]);
+    }
+    script.blank();
     let tag_of = |i: usize| {
         stages
             .iter()
@@ -316,6 +323,15 @@ pub(super) fn registry(
     script.blank();
     script.command(&words);
     Ok(script.text)
+}
+
+/// `pull_cache IMAGE`: pulls it, or says it is not there yet and goes on.
+fn pull_cache_function(script: &mut Script) {
+    script.line("pull_cache() {");
+    script.line(
+        "  docker pull \"$1\" || echo \"kasane: no cache image $1 yet (first run?); building without it\" >&2",
+    );
+    script.line("}");
 }
 
 fn stage_comment(s: &PlannedStage) -> String {

@@ -282,7 +282,8 @@ impl Source for ArchiveSource {
     fn describe(&self) -> String {
         match self.hint {
             FormatHint::Oci => format!("oci-archive:{}", self.files.name()),
-            _ => format!("docker-archive:{}", self.files.name()),
+            FormatHint::Docker => format!("docker-archive:{}", self.files.name()),
+            FormatHint::Auto => self.files.name(),
         }
     }
 

@@ -201,17 +201,26 @@ fn useradd(ctx: &RunCtx<'_, '_>, c: &Command, sink: &mut Sink<'_>) {
     if no_log {
         return;
     }
+    // `$UID` in a RUN is the ARG or ENV value at build time: resolve it like the shell will.
+    let number = |text: &str| -> Option<u64> {
+        let value = if text.contains('$') {
+            ctx.model.expand(ctx.i, text)
+        } else {
+            text.to_owned()
+        };
+        value.parse().ok()
+    };
     let uid = args.iter().enumerate().find_map(|(k, w)| {
         let v = w.as_str();
         if v == "-u" || v == "--uid" {
-            args.get(k + 1).and_then(|n| n.value.parse::<u64>().ok())
+            args.get(k + 1).and_then(|n| number(&n.value))
         } else if let Some(n) = v.strip_prefix("--uid=") {
-            n.parse().ok()
+            number(n)
         } else if let Some(n) = v
             .strip_prefix("-u")
             .filter(|n| !n.is_empty() && !v.starts_with("--"))
         {
-            n.parse().ok()
+            number(n)
         } else {
             None
         }
@@ -225,7 +234,7 @@ fn useradd(ctx: &RunCtx<'_, '_>, c: &Command, sink: &mut Sink<'_>) {
     sink.report(
         r::USERADD_LASTLOG,
         ctx.command_span(c),
-        format!("useradd with UID {uid} and without -l writes {mb:.1} MB of /var/log/lastlog and faillog (UID x {LOG_BYTES_PER_UID} bytes) into the layer"),
+        format!("useradd with UID {uid} and without -l: shadow before 4.13 (Debian 11, Ubuntu 22.04, RHEL 9 and older) writes {mb:.1} MB of /var/log/lastlog and faillog (UID x {LOG_BYTES_PER_UID} bytes) into the layer"),
     )
     .fix = Some(Fix::new(
         "add -l (--no-log-init)",
@@ -254,6 +263,13 @@ fn pinned(manager: Manager, spec: &str) -> bool {
                 || spec.contains('<')
                 || spec.contains('>')
         }
+        Manager::Pip if spec.contains("://") => {
+            // VCS and URL requirements are pinned by a ref after the path (`...repo@v1.2`)
+            // or by a versioned archive name.
+            spec.rsplit_once("://")
+                .is_some_and(|(_, rest)| rest.contains('@'))
+                || spec.ends_with(".whl")
+        }
         Manager::Pip => {
             spec.contains(['=', '<', '>', '~', '@'])
                 || spec.contains('/')
@@ -271,7 +287,8 @@ fn pinned(manager: Manager, spec: &str) -> bool {
                 || spec.starts_with('.')
         }
         Manager::Gem => spec.contains(':'),
-        Manager::Go => spec.contains('@'),
+        // Local packages (`./...`, `/src/cmd`) come from the context, not a registry.
+        Manager::Go => spec.contains('@') || spec.starts_with(['.', '/']),
         Manager::Yum | Manager::Dnf | Manager::Microdnf | Manager::Zypper => {
             // name-version: a dash followed by a digit, or an rpm file / path
             spec.ends_with(".rpm")
@@ -374,7 +391,9 @@ fn package_rules(ctx: &RunCtx<'_, '_>, invs: &[(usize, Invocation<'_>)], sink: &
             // Pinning (off by default).
             if let Some(alias) = pin_alias(inv.manager) {
                 let go_install = inv.manager != Manager::Go
-                    || inv.subcommand.is_some_and(|s| s.value == "install");
+                    || inv
+                        .subcommand
+                        .is_some_and(|s| matches!(s.value.as_str(), "install" | "get" | "run"));
                 let global_npm =
                     !matches!(inv.manager, Manager::Npm | Manager::Yarn | Manager::Pnpm)
                         || !inv.packages.is_empty();
@@ -527,7 +546,8 @@ fn caches(ctx: &RunCtx<'_, '_>, invs: &[(usize, Invocation<'_>)], sink: &mut Sin
                 r::APT_UPDATE_ALONE,
                 ctx.command_span(&commands[*ci]),
                 "apt-get update without an install in the same RUN: its lists (tens of MB) stay in this layer and go stale in the cache",
-            );
+            )
+            .aliases = vec!["DL3009"];
         return;
     }
     let apk_update = invs
@@ -552,7 +572,11 @@ fn caches(ctx: &RunCtx<'_, '_>, invs: &[(usize, Invocation<'_>)], sink: &mut Sin
         let sub_end = inv.subcommand.map(|w| ctx.word_span(w).end);
         let report = |sink: &mut Sink<'_>, alias: &'static str, msg: String, fix: Option<Fix>| {
             let f = sink.report(r::PACKAGE_CACHE, cspan, msg);
-            f.aliases = vec![alias];
+            f.aliases = if alias.is_empty() {
+                Vec::new()
+            } else {
+                vec![alias]
+            };
             f.fix = fix;
         };
         let append_fix = |text: &str, what: &str| {
@@ -624,7 +648,7 @@ fn caches(ctx: &RunCtx<'_, '_>, invs: &[(usize, Invocation<'_>)], sink: &mut Sin
                 if !cleaned {
                     report(
                         sink,
-                        "DL3060",
+                        "",
                         "npm's download cache (~/.npm) stays in this layer; run `npm cache clean --force` in the same RUN".into(),
                         append_fix("npm cache clean --force", "clean npm's cache in the same RUN"),
                     );

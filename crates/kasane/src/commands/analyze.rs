@@ -154,6 +154,12 @@ fn render_text(out: &mut impl Write, a: &Analysis) -> anyhow::Result<()> {
         bytes(w.reclaimable_bytes),
         w.user_wasted_percent * 100.0
     )?;
+    writeln!(
+        out,
+        "  (dive would report {} wasted, {:.2} % of user bytes: it counts the copy that stays and misses directory deletions)",
+        bytes(a.dive.wasted_bytes),
+        a.dive.user_wasted_percent * 100.0
+    )?;
     for (label, t) in [
         ("overwritten by a later layer", w.overwritten),
         ("deleted by a later layer", w.deleted),

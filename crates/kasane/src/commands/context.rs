@@ -3,7 +3,10 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use kasane_context::{ContextOptions, Engine, analyze_context, parse_rate};
+use kasane_context::{
+    ContextOptions, ContextUsage, Engine, analyze_context, context_sources, context_usage,
+    parse_rate,
+};
 
 use crate::exit::Outcome;
 use crate::image_input::bytes;
@@ -61,6 +64,9 @@ struct Rendered<'a> {
     report: &'a kasane_context::ContextReport,
     bandwidth_bytes_per_second: f64,
     seconds_to_send: f64,
+    /// What the Dockerfile's COPY/ADD use of the context (absent without a Dockerfile).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    usage: Option<&'a ContextUsage>,
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
@@ -75,7 +81,18 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
         engine: args.engine.into(),
         top: args.top,
     };
-    let (report, _) = analyze_context(&args.dir, &options)?;
+    let (report, walk) = analyze_context(&args.dir, &options)?;
+    let usage = match &dockerfile {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+            let df = kasane_dockerfile::parse(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            let sources = context_sources(&df, &kasane_dockerfile::scope::BuildArgs::new());
+            Some(context_usage(&walk, &sources, args.top))
+        }
+        None => None,
+    };
     let seconds = report.tar_bytes as f64 / rate;
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -83,6 +100,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
             report: &report,
             bandwidth_bytes_per_second: rate,
             seconds_to_send: seconds,
+            usage: usage.as_ref(),
         };
         serde_json::to_writer_pretty(&mut out, &rendered)?;
         writeln!(out)?;
@@ -126,6 +144,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
                 writeln!(out, "  {:>10}  {}", bytes(f.bytes), f.path)?;
             }
         }
+        if let (Some(usage), Some(path)) = (&usage, &dockerfile) {
+            render_usage(&mut out, usage, &path.display().to_string())?;
+        }
         if !report.problems.is_empty() {
             writeln!(out, "\nunreadable (the build would fail on these)")?;
             for p in &report.problems {
@@ -138,4 +159,51 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Findings
     })
+}
+
+fn render_usage(
+    out: &mut impl Write,
+    usage: &ContextUsage,
+    dockerfile: &str,
+) -> anyhow::Result<()> {
+    writeln!(out, "\nused by {dockerfile}")?;
+    if usage.instructions.is_empty() {
+        writeln!(out, "  (no COPY/ADD reads the context)")?;
+    }
+    for u in &usage.instructions {
+        let mut what = format!("{} {}", u.source.instruction, u.source.sources.join(" "));
+        for e in &u.source.excludes {
+            what.push_str(&format!(" --exclude={e}"));
+        }
+        writeln!(
+            out,
+            "  {:>10}  {:>7} files  {dockerfile}:{}  {what}",
+            bytes(u.bytes),
+            u.files,
+            u.source.line
+        )?;
+        for m in &u.missing {
+            writeln!(
+                out,
+                "  {:>10}  {:>7}        matches nothing sent: {m}",
+                "", ""
+            )?;
+        }
+    }
+    writeln!(
+        out,
+        "\nsent but never used: {} files, {}",
+        usage.unused_files,
+        bytes(usage.unused_bytes)
+    )?;
+    for p in &usage.largest_unused {
+        writeln!(
+            out,
+            "  {:>10}  {:>7} files  {}",
+            bytes(p.bytes),
+            p.files,
+            p.path
+        )?;
+    }
+    Ok(())
 }

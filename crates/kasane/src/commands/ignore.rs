@@ -3,7 +3,10 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use kasane_context::{DiffLine, generate_keep, line_diff};
+use kasane_context::{
+    ContextOptions, DiffLine, Engine, GeneratedIgnore, MinimalIgnore, analyze_context,
+    context_sources, generate_from_dockerfile, generate_keep, line_diff,
+};
 
 use crate::exit::Outcome;
 
@@ -12,11 +15,21 @@ use crate::exit::Outcome;
 pub(crate) struct Args {
     /// Paths to keep (directories or files, relative to the context); everything else is
     /// excluded. `.dockerignore` files inside kept directories are merged.
-    #[arg(long, required = true, num_args = 1..)]
+    #[arg(long, required_unless_present = "from_dockerfile", num_args = 1..)]
     keep: Vec<PathBuf>,
+    /// Instead of --keep: the smallest file that still sends everything the Dockerfile's
+    /// COPY/ADD sources (and context bind mounts) need.
+    #[arg(long, conflicts_with = "keep")]
+    from_dockerfile: bool,
+    /// The Dockerfile for --from-dockerfile (default: CONTEXT/Dockerfile).
+    #[arg(short = 'f', long = "file", requires = "from_dockerfile")]
+    dockerfile: Option<PathBuf>,
     /// The build context directory.
     #[arg(short = 'C', long = "context", default_value = ".")]
     context: PathBuf,
+    /// The build context directory (same as -C).
+    #[arg(value_name = "DIR")]
+    dir: Option<PathBuf>,
     /// Write the result to CONTEXT/.dockerignore (otherwise only print it and the diff).
     #[arg(long)]
     write: bool,
@@ -25,14 +38,36 @@ pub(crate) struct Args {
     json: bool,
 }
 
-pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
+pub(crate) fn run(mut args: Args) -> anyhow::Result<Outcome> {
+    if let Some(dir) = args.dir.take() {
+        args.context = dir;
+    }
     let target = args.context.join(".dockerignore");
     let existing = match std::fs::read(&target) {
         Ok(bytes) => Some(bytes),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(anyhow::anyhow!("cannot read {}: {e}", target.display())),
     };
-    let generated = generate_keep(&args.context, &args.keep, existing.as_deref())?;
+    let (generated, minimal) = if args.from_dockerfile {
+        let m = from_dockerfile(&args, existing.as_deref())?;
+        let g = GeneratedIgnore {
+            text: m.text.clone(),
+            merged: Vec::new(),
+            skipped: Vec::new(),
+        };
+        (g, Some(m))
+    } else {
+        let g = generate_keep(&args.context, &args.keep, existing.as_deref())?;
+        (g, None)
+    };
+    if let Some(m) = &minimal
+        && !m.unsent.is_empty()
+    {
+        anyhow::bail!(
+            "the generated file would not send files the Dockerfile needs (please report): {}",
+            m.unsent.join(", ")
+        );
+    }
     let old = existing
         .as_deref()
         .map(String::from_utf8_lossy)
@@ -50,11 +85,14 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
         struct Rendered<'a> {
             #[serde(flatten)]
             generated: &'a kasane_context::GeneratedIgnore,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            from_dockerfile: Option<&'a MinimalIgnore>,
             diff: &'a [DiffLine],
             written: bool,
         }
         let rendered = Rendered {
             generated: &generated,
+            from_dockerfile: minimal.as_ref(),
             diff: &diff,
             written: args.write && changed,
         };
@@ -91,4 +129,35 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
         )?;
     }
     Ok(Outcome::Success)
+}
+
+/// Generates the minimal file for the Dockerfile, from the context as BuildKit sends it now.
+fn from_dockerfile(args: &Args, existing: Option<&[u8]>) -> anyhow::Result<MinimalIgnore> {
+    let dockerfile = args
+        .dockerfile
+        .clone()
+        .unwrap_or_else(|| args.context.join("Dockerfile"));
+    let text = std::fs::read_to_string(&dockerfile)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", dockerfile.display()))?;
+    let df = kasane_dockerfile::parse(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", dockerfile.display()))?;
+    let sources = context_sources(&df, &kasane_dockerfile::scope::BuildArgs::new());
+    let options = ContextOptions {
+        dockerfile: Some(&dockerfile),
+        ignore_file: None,
+        engine: Engine::BuildKit,
+        top: 0,
+    };
+    let (_, current) = analyze_context(&args.context, &options)?;
+    let rel = dockerfile
+        .strip_prefix(&args.context)
+        .ok()
+        .map(|r| r.as_os_str().as_encoded_bytes().to_vec());
+    Ok(generate_from_dockerfile(
+        &args.context,
+        &current,
+        &sources,
+        rel.as_deref(),
+        existing,
+    )?)
 }

@@ -141,7 +141,10 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
                 .map(PathBuf::from),
         );
     }
-    let (reports, errors) = lint_all(&files, &config, args.context.as_deref());
+    // Only the text and GitLab renderers read the source; dropping it early keeps memory
+    // flat on large batches.
+    let keep_source = matches!(args.format, Format::Text | Format::Gitlab);
+    let (reports, errors) = lint_all(&files, &config, args.context.as_deref(), keep_source);
     let color = match args.color.as_str() {
         "always" => true,
         "never" => false,
@@ -175,6 +178,7 @@ fn lint_all(
     files: &[PathBuf],
     config: &Config,
     context: Option<&Path>,
+    keep_source: bool,
 ) -> (Vec<FileReport>, Vec<anyhow::Error>) {
     let next = AtomicUsize::new(0);
     let workers = std::thread::available_parallelism()
@@ -192,7 +196,12 @@ fn lint_all(
                         let Some(path) = files.get(i) else { break };
                         // A bug in one rule must not lose the other files' results.
                         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            lint_one(path, config, context)
+                            lint_one(path, config, context).map(|mut r| {
+                                if !keep_source {
+                                    r.source = String::new();
+                                }
+                                r
+                            })
                         }))
                         .unwrap_or_else(|_| {
                             Err(anyhow::anyhow!(

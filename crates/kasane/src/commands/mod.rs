@@ -4,12 +4,16 @@
 pub(crate) mod analyze;
 pub(crate) mod cache_plan;
 pub(crate) mod context;
+pub(crate) mod diff;
+pub(crate) mod explore;
+pub(crate) mod export;
 pub(crate) mod fetch;
 pub(crate) mod ignore;
 pub(crate) mod layers;
 pub(crate) mod lint;
 pub(crate) mod parse;
 pub(crate) mod prune;
+pub(crate) mod squash;
 pub(crate) mod stages;
 
 use crate::cli::{Cli, Command};
@@ -28,5 +32,9 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Context(args) => context::run(args),
         Command::Ignore(args) => ignore::run(args),
         Command::Lint(args) => lint::run(args),
+        Command::Export(args) => export::run(args),
+        Command::Squash(args) => squash::run(args),
+        Command::Diff(args) => diff::run(args),
+        Command::Explore(args) => explore::run(args),
     }
 }
