@@ -27,7 +27,10 @@ fn tree_json() {
     let v: serde_json::Value = serde_json::from_str(out.trim_end()).unwrap();
     assert_eq!(v["dockerfile"]["instructions"].as_array().unwrap().len(), 4);
     // The unknown flag is reported by the instruction checks, with its position.
-    assert_eq!(v["instruction_errors"][0]["message"], "unknown flag: --bogus");
+    assert_eq!(
+        v["instruction_errors"][0]["message"],
+        "unknown flag: --bogus"
+    );
     assert_eq!(v["instruction_errors"][0]["span"]["start"]["line"], 9);
     insta::assert_snapshot!(serde_json::to_string_pretty(&v).unwrap());
 }
@@ -65,7 +68,10 @@ fn dialect_changes_env_values() {
     let path = dir.path().join("Dockerfile");
     std::fs::write(&path, "FROM a\nENV k=v\n").unwrap();
     let p = path.to_str().unwrap();
-    let (_, current, _) = run(&["parse", "--format", "buildkit", "--dialect", "current", p], None);
+    let (_, current, _) = run(
+        &["parse", "--format", "buildkit", "--dialect", "current", p],
+        None,
+    );
     let (_, old, _) = run(&["parse", "--format", "buildkit", p], None);
     // Newer BuildKit adds the separator; 0.12 (the oracle's version, the default
     // for this format) does not.
