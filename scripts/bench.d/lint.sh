@@ -15,7 +15,7 @@ bench_lint() {
   awk 'NR % 191 == 1' "$out/all.txt" | head -500 > "$out/sample.txt"
   local n_all n_sample
   n_all=$(wc -l < "$out/all.txt"); n_sample=$(wc -l < "$out/sample.txt")
-  cat "$corpus"/all/* > /dev/null 2>&1 || true
+  find "$corpus/all" -type f -exec cat {} + > /dev/null  # warm the page cache
   echo "## lint: $n_sample-file sample, both tools, $(nproc) cores"
   hyperfine --warmup 1 --runs "${BENCH_RUNS:-3}" --export-markdown "$out/sample.md" \
     -n "kasane lint ($n_sample files)" "cd $corpus/all && $kasane lint -f json --fail-level none --files-from $out/sample.txt > /dev/null" \
