@@ -256,7 +256,12 @@ pub struct ImageUse {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StageGraph {
     stages: Vec<Stage>,
+    /// Grouped by stage (in the order given within a stage).
     dependencies: Vec<Dependency>,
+    /// Where each stage's dependencies start in `dependencies` (one more entry
+    /// than stages).
+    #[serde(skip)]
+    starts: Vec<usize>,
     warnings: Vec<Warning>,
     /// Errors that only matter when the stage is needed: BuildKit evaluates
     /// ONBUILD triggers only for stages it builds.
@@ -274,7 +279,7 @@ impl StageGraph {
 
     pub(crate) fn with_details(
         stages: Vec<Stage>,
-        dependencies: Vec<Dependency>,
+        mut dependencies: Vec<Dependency>,
         warnings: Vec<Warning>,
         deferred: Vec<(usize, GraphError)>,
     ) -> Result<Self, GraphError> {
@@ -296,9 +301,19 @@ impl StageGraph {
                 }
             }
         }
+        dependencies.sort_by_key(|d| d.stage);
+        let mut starts = Vec::with_capacity(stages.len() + 1);
+        let mut at = 0;
+        for s in 0..=stages.len() {
+            while at < dependencies.len() && dependencies[at].stage < s {
+                at += 1;
+            }
+            starts.push(at);
+        }
         let graph = StageGraph {
             stages,
             dependencies,
+            starts,
             warnings,
             deferred,
         };
@@ -323,7 +338,7 @@ impl StageGraph {
 
     /// The dependencies of stage `index`.
     pub fn dependencies_of(&self, index: usize) -> impl Iterator<Item = &Dependency> {
-        self.dependencies.iter().filter(move |d| d.stage == index)
+        self.dependencies[self.starts[index]..self.starts[index + 1]].iter()
     }
 
     /// Probable mistakes BuildKit accepts.
@@ -406,33 +421,42 @@ impl StageGraph {
     /// The stages in `set`, each after every stage it depends on; ties in file
     /// order.
     pub fn topological_order(&self, set: &BTreeSet<usize>) -> Vec<usize> {
+        // Iterative post-order DFS: a chain of thousands of stages must not
+        // exhaust the stack.
         let mut done = BTreeSet::new();
         let mut out = Vec::with_capacity(set.len());
-        for &s in set {
-            self.visit_post_order(s, set, &mut done, &mut out);
+        for &root in set {
+            if done.contains(&root) {
+                continue;
+            }
+            let mut stack: Vec<(usize, Vec<usize>)> = vec![(root, self.deps_in(root, set))];
+            done.insert(root);
+            while let Some((s, pending)) = stack.last_mut() {
+                match pending.pop() {
+                    Some(d) if done.insert(d) => {
+                        let deps = self.deps_in(d, set);
+                        stack.push((d, deps));
+                    }
+                    Some(_) => {}
+                    None => {
+                        out.push(*s);
+                        stack.pop();
+                    }
+                }
+            }
         }
         out
     }
 
-    fn visit_post_order(
-        &self,
-        s: usize,
-        set: &BTreeSet<usize>,
-        done: &mut BTreeSet<usize>,
-        out: &mut Vec<usize>,
-    ) {
-        if !done.insert(s) {
-            return;
-        }
+    /// The stages in `set` that `s` depends on, highest index first (so that
+    /// popping visits them in file order).
+    fn deps_in(&self, s: usize, set: &BTreeSet<usize>) -> Vec<usize> {
         let deps: BTreeSet<usize> = self
             .dependencies_of(s)
             .filter_map(Dependency::on_stage)
             .filter(|d| set.contains(d))
             .collect();
-        for d in deps {
-            self.visit_post_order(d, set, done, out);
-        }
-        out.push(s);
+        deps.into_iter().rev().collect()
     }
 
     /// Images pulled by the stages in `set` (FROM, `COPY --from`, `RUN
@@ -843,6 +867,22 @@ mod tests {
         )
         .unwrap();
         assert_eq!(g.resolve_target(Some("x")).unwrap(), 1);
+    }
+
+    #[test]
+    fn a_chain_of_many_stages_does_not_exhaust_the_stack() {
+        let n = 10_000;
+        let mut stages = vec![Stage::new(0, Some("s0"), image("alpine"), 1)];
+        let mut deps = Vec::new();
+        for i in 1..n {
+            stages.push(Stage::new(i, None, on_stage(i - 1, "x"), i as u32 + 1));
+            deps.push(dep(i, i - 1, Via::From, "x", i as u32 + 1));
+        }
+        let g = StageGraph::new(stages, deps).unwrap();
+        let needed = g.needed(n - 1).unwrap();
+        assert_eq!(needed.len(), n);
+        assert_eq!(g.topological_order(&needed), (0..n).collect::<Vec<_>>());
+        assert_eq!(g.levels(&needed).len(), n);
     }
 
     #[test]

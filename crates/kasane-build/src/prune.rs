@@ -96,23 +96,35 @@ pub fn prune_with_names(
 
 /// Byte range of each stage: from the comment lines right above its FROM to
 /// where the next stage's range starts (or the end of the file).
+///
+/// Comments above the first stage stay when nothing but trivia comes before
+/// them: cutting them could turn a later `# escape=` comment into a parser
+/// directive. A byte-order mark stays too.
 fn stage_regions(df: &Dockerfile, graph: &StageGraph) -> Vec<std::ops::Range<usize>> {
     let elements: Vec<Element<'_>> = df.elements().collect();
+    let floor = if df.has_bom() { '\u{feff}'.len_utf8() } else { 0 };
     let starts: Vec<usize> = graph
         .stages()
         .iter()
         .map(|stage| {
             let from = &df.instructions()[stage.instructions.start];
-            let mut at = elements
+            let at = elements
                 .iter()
                 .position(|e| matches!(e, Element::Instruction(i) if std::ptr::eq(*i, from)))
                 .expect("every FROM is an element");
-            while at > 0
-                && matches!(elements[at - 1], Element::Trivia(t) if t.kind == TriviaKind::Comment)
+            let mut first = at;
+            while first > 0
+                && matches!(elements[first - 1], Element::Trivia(t) if t.kind == TriviaKind::Comment)
             {
-                at -= 1;
+                first -= 1;
             }
-            elements[at].extent().start.offset
+            let after_an_instruction = elements[..first]
+                .iter()
+                .any(|e| matches!(e, Element::Instruction(_)));
+            if !after_an_instruction {
+                first = at;
+            }
+            elements[first].extent().start.offset.max(floor)
         })
         .collect();
     let end = df.source().len();
@@ -247,6 +259,18 @@ mod tests {
             p.text,
             "ARG A=1\n# second\n# (two lines)\nFROM alpine AS b\nRUN x\n"
         );
+    }
+
+    #[test]
+    fn never_exposes_a_directive_or_drops_the_bom() {
+        // `# escape=` after a plain comment is a comment; cutting the comment above the
+        // first stage would make it a directive.
+        let text = "# about this file\n# escape=`\nFROM alpine AS a\nFROM alpine AS b\n";
+        let p = prune_text(text, Some("b"));
+        assert_eq!(p.text, "# about this file\n# escape=`\nFROM alpine AS b\n");
+        assert!(kasane_dockerfile::parse(&p.text).unwrap().directives().is_empty());
+        let p = prune_text("\u{feff}FROM alpine AS a\nFROM alpine AS b\n", Some("b"));
+        assert_eq!(p.text, "\u{feff}FROM alpine AS b\n");
     }
 
     #[test]

@@ -22,7 +22,8 @@
 //! model of BuildKit's ARG scoping (automatic platform ARGs, `TARGETSTAGE`,
 //! meta ARGs with `--build-arg` values).
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 
 use kasane_dockerfile::expand::{Lexer, NoEnv};
 use kasane_dockerfile::scope::{self, BuildArgs, Field, Platform};
@@ -85,6 +86,7 @@ pub fn stage_graph(df: &Dockerfile, options: &BuildOptions) -> Result<StageGraph
     let mut stages: Vec<Stage> = Vec::with_capacity(heads.len());
     let mut dependencies = Vec::new();
     let mut warnings = Vec::new();
+    let mut first_named: HashMap<&str, usize> = HashMap::new();
     for (index, (head, rs)) in heads.iter().zip(&resolved.stages).enumerate() {
         let at = from_positions[index];
         let end = from_positions
@@ -145,16 +147,19 @@ pub fn stage_graph(df: &Dockerfile, options: &BuildOptions) -> Result<StageGraph
             Base::Scratch => {}
         }
         if let Some(name) = &head.name
-            && let Some(first) = stages.iter().find(|s| s.name.as_ref() == Some(name))
+            && let Some(&first) = first_named.get(name.as_str())
         {
             warnings.push(Warning {
                 stage: index,
                 line,
                 kind: WarningKind::DuplicateStageName {
                     name: name.clone(),
-                    first: first.index,
+                    first,
                 },
             });
+        }
+        if let Some(name) = &head.name {
+            first_named.entry(name.as_str()).or_insert(index);
         }
         stages.push(Stage {
             index,
@@ -269,37 +274,56 @@ fn build_args(options: &BuildOptions) -> BuildArgs {
 /// Stage names as `COPY --from` and `RUN --mount=from=` see them.
 struct StageNames<'a> {
     stages: &'a [Stage],
+    /// Lower-case name to the last stage with it.
+    last: HashMap<&'a str, usize>,
+    /// Answers of `warn_if_similar` by reference (files repeat them).
+    similar: RefCell<HashMap<String, Option<String>>>,
 }
+
+/// Above this many stages the misspelling check (an edit distance to every
+/// stage name) is skipped: it would be quadratic on a hostile file.
+const SIMILAR_NAME_LIMIT: usize = 1000;
 
 impl<'a> StageNames<'a> {
     fn new(stages: &'a [Stage]) -> Self {
-        StageNames { stages }
+        let last = stages
+            .iter()
+            .filter_map(|s| s.name.as_deref().map(|n| (n, s.index)))
+            .collect();
+        StageNames {
+            stages,
+            last,
+            similar: RefCell::new(HashMap::new()),
+        }
     }
 
     /// The last stage named `name`, case-insensitively.
     fn last_named(&self, name: &str) -> Option<usize> {
-        let lower = name.to_ascii_lowercase();
-        self.stages
-            .iter()
-            .rev()
-            .find(|s| s.name.as_deref() == Some(lower.as_str()))
-            .map(|s| s.index)
+        self.last.get(name.to_ascii_lowercase().as_str()).copied()
     }
 
     fn warn_if_similar(&self, stage: usize, line: u32, reference: &str, out: &mut Vec<Warning>) {
         // Only bare names can be misspelt stage names; `node:20` or
         // `ghcr.io/x/y` are images for sure.
-        if reference.contains(['/', ':', '@']) {
+        if reference.contains(['/', ':', '@']) || self.stages.len() > SIMILAR_NAME_LIMIT {
             return;
         }
-        let names = self.stages.iter().filter_map(|s| s.name.as_deref());
-        if let Some(similar) = closest(reference, names) {
+        let similar = self
+            .similar
+            .borrow_mut()
+            .entry(reference.to_string())
+            .or_insert_with(|| {
+                let names = self.stages.iter().filter_map(|s| s.name.as_deref());
+                closest(reference, names).map(str::to_string)
+            })
+            .clone();
+        if let Some(similar) = similar {
             out.push(Warning {
                 stage,
                 line,
                 kind: WarningKind::SimilarStageName {
                     reference: reference.to_string(),
-                    stage_name: similar.to_string(),
+                    stage_name: similar,
                 },
             });
         }

@@ -110,6 +110,11 @@ pub enum PlanError {
     /// `--image` is not a repository.
     #[error(transparent)]
     Image(#[from] ImageError),
+    /// More stages than a plan can sensibly build one by one (each build lists
+    /// the cache images of everything it needs, so a plan grows with the
+    /// square of the stage count).
+    #[error("the target needs {0} stages; cache plans handle at most {MAX_PLANNED_STAGES}")]
+    TooManyStages(usize),
     /// A stage that shares its name with a later stage cannot be built on its
     /// own: `--target` means the later one.
     #[error(
@@ -125,6 +130,9 @@ pub enum PlanError {
         later: usize,
     },
 }
+
+/// The most stages a plan builds (real Dockerfiles have tens).
+pub const MAX_PLANNED_STAGES: usize = 1000;
 
 /// One stage the plan builds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -149,6 +157,9 @@ pub fn planned_stages(
     image: &ImageRepo,
 ) -> Result<Vec<PlannedStage>, PlanError> {
     let needed = graph.needed(target)?;
+    if needed.len() > MAX_PLANNED_STAGES {
+        return Err(PlanError::TooManyStages(needed.len()));
+    }
     let names = stage_names(graph, &needed)?;
     let mut out = Vec::new();
     for s in graph.topological_order(&needed) {

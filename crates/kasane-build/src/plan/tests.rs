@@ -259,3 +259,15 @@ fn the_embedded_copy_cannot_end_the_heredoc_early() {
     bash_syntax_ok(&script);
     assert!(script.contains("<<'KASANE_DOCKERFILE_'\n"));
 }
+
+#[test]
+fn huge_graphs_are_refused_not_ground_through() {
+    let mut text = String::from("FROM alpine AS s0\n");
+    for i in 1..=MAX_PLANNED_STAGES {
+        text.push_str(&format!("FROM s{} AS s{i}\n", i - 1));
+    }
+    let f = fixture(&text);
+    let t = f.graph.resolve_target(None).unwrap();
+    let err = planned_stages(&f.graph, t, &ImageRepo::parse("app").unwrap()).unwrap_err();
+    assert_eq!(err, PlanError::TooManyStages(MAX_PLANNED_STAGES + 1));
+}
