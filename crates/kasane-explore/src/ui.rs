@@ -127,19 +127,29 @@ fn draw_details(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let i = app.selected_layer;
     let mut lines = Vec::new();
     if let Some(info) = app.infos.get(i) {
-        lines.push(Line::raw(format!("Blob: {}", info.blob)));
         match app.image.layers.get(i) {
-            Some(l) => lines.push(Line::raw(format!(
-                "Size: {} in {} entries; stored {} ({})",
-                human(l.changes.size),
-                l.changes.entries.len(),
-                human(l.changes.stored_bytes),
-                l.changes.compression.name(),
-            ))),
-            None => lines.push(Line::raw(match &info.error {
-                Some(e) => format!("Error: {e}"),
-                None => "Size: (not read yet)".to_owned(),
-            })),
+            Some(l) => {
+                let d = &l.changes.blob_digest;
+                lines.push(Line::raw(format!(
+                    "Size: {} in {} entries",
+                    human(l.changes.size),
+                    l.changes.entries.len()
+                )));
+                lines.push(Line::raw(format!(
+                    "Blob: {}:{}, {} stored ({})",
+                    d.algorithm(),
+                    d.short(),
+                    human(l.changes.stored_bytes),
+                    l.changes.compression.name()
+                )));
+            }
+            None => {
+                lines.push(Line::raw(match &info.error {
+                    Some(e) => format!("Error: {e}"),
+                    None => "Size: (not read yet)".to_owned(),
+                }));
+                lines.push(Line::raw(format!("Blob: {}", info.blob)));
+            }
         }
         lines.push(Line::raw(format!(
             "Command: {}",
