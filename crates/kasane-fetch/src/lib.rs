@@ -248,7 +248,8 @@ impl RangedJob<'_> {
             None => {
                 let chunk_size = d
                     .chunk_size
-                    .unwrap_or_else(|| default_chunk_size(size, d.connections));
+                    .unwrap_or_else(|| default_chunk_size(size, d.connections))
+                    .max(size.div_ceil(partial::MAX_CHUNKS));
                 let count = ResumeState::chunk_count(size, chunk_size);
                 let state = ResumeState {
                     url: d.url.clone(),
@@ -425,6 +426,10 @@ mod tests {
         assert_eq!(default_chunk_size(256 << 20, 8), 8 << 20);
         assert_eq!(default_chunk_size(256 << 20, 1), 16 << 20);
         assert_eq!(default_chunk_size(10, 8), 1 << 20);
+        // A server claiming an absurd length cannot make the chunk table absurd.
+        let huge = u64::MAX / 2;
+        let chunk = default_chunk_size(huge, 8).max(huge.div_ceil(partial::MAX_CHUNKS));
+        assert!(ResumeState::chunk_count(huge, chunk) <= partial::MAX_CHUNKS);
     }
 
     #[test]

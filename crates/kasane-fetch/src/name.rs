@@ -51,6 +51,10 @@ pub fn resolve_output(url: &str, output: Option<&Path>) -> Result<PathBuf, Fetch
     };
     match output {
         Some(dir) if dir.is_dir() => Ok(dir.join(from_url()?)),
+        Some(dir) if dir.as_os_str().to_string_lossy().ends_with('/') => Err(FetchError::Io {
+            path: dir.to_owned(),
+            error: std::io::Error::new(std::io::ErrorKind::NotFound, "no such directory"),
+        }),
         Some(file) => Ok(file.to_owned()),
         None => Ok(PathBuf::from(from_url()?)),
     }

@@ -13,6 +13,10 @@ use crate::error::FetchError;
 /// First line of a state file; bump the number when the format changes.
 const STATE_MAGIC: &str = "kasane-fetch-state 1";
 
+/// Most chunks one download is split into; larger files get larger chunks. This bounds the
+/// memory the chunk table takes, whatever length a server claims.
+pub(crate) const MAX_CHUNKS: u64 = 1 << 20;
+
 /// The partial file of one output, locked against a second concurrent download.
 #[derive(Debug)]
 pub(crate) struct Partial {
@@ -247,7 +251,7 @@ impl ResumeState {
         }
         let count = usize::try_from(Self::chunk_count(size, chunk_size))
             .ok()
-            .filter(|&c| c <= 1 << 24)
+            .filter(|&c| c as u64 <= MAX_CHUNKS)
             .ok_or("too many chunks")?;
         let mut flags = vec![false; count];
         let done = done.ok_or_else(|| missing("done"))?;

@@ -234,6 +234,21 @@ fn lying_content_range_on_the_probe_is_an_error() {
 }
 
 #[test]
+fn an_absurd_length_from_the_probe_fails_cleanly() {
+    // 10^15 bytes: more than the file system takes, or else contradicted by the chunk replies.
+    let server = server(|r| Reply {
+        content_range: is_probe(r).then(|| "bytes 0-0/1000000000000000".to_owned()),
+        ..Reply::honest()
+    });
+    let run = fetch(&server, |d| d.retries(0));
+    let error = run.assert_clean_failure();
+    assert!(
+        matches!(error, FetchError::Io { .. } | FetchError::RemoteChanged(_)),
+        "{error}"
+    );
+}
+
+#[test]
 fn total_length_changing_in_content_range_means_the_file_changed() {
     let server = server(|r| Reply {
         content_range: (r.range.as_deref() == Some("bytes=0-65535"))

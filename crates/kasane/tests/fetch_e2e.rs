@@ -9,7 +9,7 @@ use std::process::Command;
 use std::sync::atomic::Ordering;
 
 use kasane_testenv::{
-    BUSYBOX_IMAGE, DEBIAN_IMAGE, DOCKER, ImageCleanup, build_image, docker, require_engine,
+    BUSYBOX_IMAGE, DEBIAN_IMAGE, DOCKER, ImageCleanup, build_context, docker, require_engine,
     unique_tag,
 };
 use kasane_testserver::{Content, Server, pattern};
@@ -39,19 +39,24 @@ fn static_kasane() -> PathBuf {
     target_dir.join("x86_64-unknown-linux-gnu/ci/kasane")
 }
 
-/// The docker0 bridge gateway: the host address containers (and RUN steps) reach.
+/// The host address a container on the default bridge (and so a `RUN` step) reaches: its
+/// default route, as a container sees it.
 fn bridge_gateway() -> IpAddr {
     let out = docker(&[
-        "network",
-        "inspect",
+        "run",
+        "--rm",
+        "--network",
         "bridge",
-        "--format",
-        "{{range .IPAM.Config}}{{.Gateway}}{{end}}",
+        BUSYBOX_IMAGE,
+        "ip",
+        "route",
     ]);
     let text = String::from_utf8_lossy(&out.stdout);
-    text.trim()
-        .parse()
-        .unwrap_or_else(|e| panic!("bridge gateway {text:?}: {e}"))
+    text.lines()
+        .find_map(|line| line.strip_prefix("default via "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|addr| addr.parse().ok())
+        .unwrap_or_else(|| panic!("no default route in a container: {text:?}"))
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -98,7 +103,7 @@ fn sha256_in_image(image: &str, path: &str) -> String {
 #[ignore = "e2e: needs the Docker engine (scripts/test runs it)"]
 fn fetch_runs_inside_docker_builds_from_a_scratch_kasane_image() {
     require_engine();
-    let binary = std::fs::read(static_kasane()).expect("static kasane binary");
+    let binary = static_kasane();
     let gateway = bridge_gateway();
     let payload = pattern(3 * 1024 * 1024 + 7, 11);
     let sha = sha256_hex(&payload);
@@ -113,12 +118,15 @@ fn fetch_runs_inside_docker_builds_from_a_scratch_kasane_image() {
     // needs no libc or loader from the image.
     let tool = unique_tag("fetch-tool");
     cleanup.0.push(tool.clone());
-    build_image(
-        &tool,
+    let context = tempfile::tempdir().unwrap();
+    // A copy keeps the executable bit, as `cp` does in the README's recipe.
+    std::fs::copy(&binary, context.path().join("kasane")).expect("static kasane binary");
+    std::fs::write(
+        context.path().join("Dockerfile"),
         "FROM scratch\nCOPY kasane /kasane\nENTRYPOINT [\"/kasane\"]\n",
-        &[("kasane", &binary)],
-        true,
-    );
+    )
+    .unwrap();
+    build_context(&tool, context.path(), true);
     let version = docker(&["run", "--rm", &tool, "--version"]);
     assert!(String::from_utf8_lossy(&version.stdout).starts_with("kasane "));
 
