@@ -102,7 +102,11 @@ pub fn prune_with_names(
 /// directive. A byte-order mark stays too.
 fn stage_regions(df: &Dockerfile, graph: &StageGraph) -> Vec<std::ops::Range<usize>> {
     let elements: Vec<Element<'_>> = df.elements().collect();
-    let floor = if df.has_bom() { '\u{feff}'.len_utf8() } else { 0 };
+    let floor = if df.has_bom() {
+        '\u{feff}'.len_utf8()
+    } else {
+        0
+    };
     let starts: Vec<usize> = graph
         .stages()
         .iter()
@@ -268,7 +272,12 @@ mod tests {
         let text = "# about this file\n# escape=`\nFROM alpine AS a\nFROM alpine AS b\n";
         let p = prune_text(text, Some("b"));
         assert_eq!(p.text, "# about this file\n# escape=`\nFROM alpine AS b\n");
-        assert!(kasane_dockerfile::parse(&p.text).unwrap().directives().is_empty());
+        assert!(
+            kasane_dockerfile::parse(&p.text)
+                .unwrap()
+                .directives()
+                .is_empty()
+        );
         let p = prune_text("\u{feff}FROM alpine AS a\nFROM alpine AS b\n", Some("b"));
         assert_eq!(p.text, "\u{feff}FROM alpine AS b\n");
     }
