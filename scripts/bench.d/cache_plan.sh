@@ -12,9 +12,9 @@ bench_cache_plan() {
     ln -s /usr/bin/docker "$work/bin/docker"
     export PATH=$work/bin:$PATH
     # base, dependencies, development (not needed), an unnamed tool stage, builder, production;
-    # the `sleep`s stand for installs and compiles.
-    local run='RUN m=$STAGE; echo "ran:$m-NONCE" && sleep SECONDS'
-    sed -e "s/NONCE/$nonce/g" -e "s/SECONDS/$seconds/g" > "$work/Dockerfile" <<EOF
+    # the `sleep`s stand for installs and compiles. TOKEN makes every RUN unique.
+    local run='RUN m=$STAGE; echo "ran:$m-TOKEN" && sleep SECONDS'
+    sed -e "s/SECONDS/$seconds/g" > "$work/Dockerfile.template" <<EOF
 FROM kasane-busybox:latest AS base
 WORKDIR /app
 FROM base AS dependencies
@@ -34,6 +34,12 @@ FROM base AS production
 COPY --from=builder /app/dist ./dist
 CMD ["ls", "dist"]
 EOF
+    sed -e "s/TOKEN/$nonce/g" "$work/Dockerfile.template" > "$work/Dockerfile"
+    # The plain builds get a fresh token before every run: the legacy builder keeps each
+    # stage's image untagged, out of reach of removing the final image, and would serve the
+    # next run from them.
+    printf 'sed -e "s/TOKEN/$(date +%%s%%N)/g" %s > %s\n' \
+        "$work/Dockerfile.template" "$work/Dockerfile.plain" > "$work/fresh.sh"
     echo '{"name": "app"}' > "$work/package.json"
     echo 'console.log(1)' > "$work/src/index.js"
     local mode
@@ -43,10 +49,8 @@ EOF
     done
     local tags
     tags=$(grep -ho "$repo-[a-z]*:[a-z0-9.-]*" "$work"/plan-*.sh | sort -u | tr '\n' ' ')
-    cat > "$work/wipe.sh" <<EOF
-/usr/bin/docker image rm --force $tags $plain >/dev/null 2>&1 || true
-/usr/bin/docker builder prune -af >/dev/null
-EOF
+    printf '%s\n' "/usr/bin/docker image rm --force $tags $plain >/dev/null 2>&1 || true" \
+        "/usr/bin/docker builder prune -af >/dev/null" > "$work/wipe.sh"
     # Seed the registry: each plan once, cold.
     for mode in legacy inline; do
         bash "$work/wipe.sh"
@@ -55,15 +59,18 @@ EOF
     echo "A Next.js-shaped Dockerfile on \`kasane-busybox\` (five stages the target needs, one"
     echo "unnamed, one it does not; three RUN steps of ${seconds} s each standing for installs and"
     echo "builds). Each run starts from a wiped engine (this section's images removed, BuildKit"
-    echo "cache cleared): the plain builds are what CI without a cache pays, the plans' warm runs"
-    echo "pull or import every stage from the local registry and push them again."
+    echo "cache cleared): the plain builds, of a copy with fresh RUN lines each time, are what CI"
+    echo "without a cache pays; the plans' warm runs pull or import every stage from the local"
+    echo "registry and push them again. Load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)."
     echo
-    hyperfine --style basic --runs "$runs" --prepare "bash $work/wipe.sh" \
-        --export-markdown "$work/table.md" \
+    local fresh="bash $work/wipe.sh && bash $work/fresh.sh"
+    hyperfine --style basic --runs "$runs" --export-markdown "$work/table.md" \
+        --prepare "$fresh" --prepare "$fresh" \
+        --prepare "bash $work/wipe.sh" --prepare "bash $work/wipe.sh" \
         -n "plain cold build, legacy builder" \
-        "cd $work && DOCKER_BUILDKIT=0 docker build -q --target production -t $plain ." \
+        "cd $work && DOCKER_BUILDKIT=0 docker build -q -f Dockerfile.plain --target production -t $plain ." \
         -n "plain cold build, BuildKit" \
-        "cd $work && DOCKER_BUILDKIT=1 docker build -q --target production -t $plain ." \
+        "cd $work && DOCKER_BUILDKIT=1 docker build -q -f Dockerfile.plain --target production -t $plain ." \
         -n "kasane cache-plan --mode legacy, warm" "cd $work && bash plan-legacy.sh" \
         -n "kasane cache-plan --mode inline, warm" "cd $work && bash plan-inline.sh" >&2
     cat "$work/table.md"

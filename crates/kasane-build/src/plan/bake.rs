@@ -2,7 +2,9 @@
 
 use std::collections::BTreeSet;
 
-use super::{Mode, PlanError, PlanRequest, PlannedStage, header, targetable};
+use super::{
+    Mode, PlanError, PlanRequest, PlannedStage, header_comment, targetable, untargetable_note,
+};
 
 /// An HCL string literal: quotes, backslashes and control characters
 /// escaped, and `${` / `%{` doubled so bake does not interpolate them.
@@ -63,28 +65,14 @@ pub(super) fn render(
     request: &PlanRequest<'_>,
     stages: &[PlannedStage],
 ) -> Result<String, PlanError> {
-    let mut out = String::new();
-    for line in header(request, Mode::Bake, stages) {
-        out.push_str(&format!("# {line}\n").replace("# \n", "#\n"));
-    }
+    let mut out = header_comment(request, Mode::Bake, stages);
     out.push_str(
         "#\n# docker buildx bake -f docker-bake.hcl   builds the group below; its targets run in\n\
          # parallel and each exports its own mode=max registry cache (a shared ref would be\n\
          # overwritten by whichever target finishes last).\n",
     );
+    out.push_str(&untargetable_note(request, stages, "bake targets"));
     let built = targetable(request, stages);
-    let unnamed: Vec<&str> = stages
-        .iter()
-        .filter(|s| s.unnamed && s.index != request.target)
-        .map(|s| s.name.as_str())
-        .collect();
-    if !unnamed.is_empty() {
-        out.push_str(&format!(
-            "# Unnamed stages ({}) cannot be bake targets; their layers are in the mode=max cache\n\
-             # of every target that needs them.\n",
-            unnamed.join(", ")
-        ));
-    }
     let mut taken = BTreeSet::new();
     let names: Vec<String> = built
         .iter()

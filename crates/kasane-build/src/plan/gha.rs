@@ -4,7 +4,7 @@
 use yaml_rust2::YamlEmitter;
 use yaml_rust2::yaml::{Hash, Yaml};
 
-use super::{Mode, PlanRequest, PlannedStage, header, targetable};
+use super::{Mode, PlanRequest, PlannedStage, header_comment, targetable, untargetable_note};
 
 fn s(text: impl Into<String>) -> Yaml {
     Yaml::String(text.into())
@@ -121,26 +121,12 @@ pub(super) fn render(request: &PlanRequest<'_>, stages: &[PlannedStage]) -> Stri
             )]),
         ),
     ]);
-    let mut out = String::new();
-    for line in header(request, Mode::Gha, stages) {
-        out.push_str(&format!("# {line}\n").replace("# \n", "#\n"));
-    }
+    let mut out = header_comment(request, Mode::Gha, stages);
     out.push_str(
         "#\n# Copy the steps into your job, or use the file as .github/workflows/build.yml.\n\
          # Each stage is a step with its own gha cache scope (mode=max).\n",
     );
-    let unnamed: Vec<&str> = stages
-        .iter()
-        .filter(|p| p.unnamed && p.index != request.target)
-        .map(|p| p.name.as_str())
-        .collect();
-    if !unnamed.is_empty() {
-        out.push_str(&format!(
-            "# Unnamed stages ({}) cannot be targeted; their layers are in the mode=max cache of\n\
-             # every step that needs them.\n",
-            unnamed.join(", ")
-        ));
-    }
+    out.push_str(&untargetable_note(request, stages, "targeted"));
     if request.push {
         out.push_str("# Pushing needs a registry login first (docker/login-action).\n");
     }

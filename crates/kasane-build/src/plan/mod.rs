@@ -284,6 +284,32 @@ fn targetable<'s>(request: &PlanRequest<'_>, stages: &'s [PlannedStage]) -> Vec<
         .collect()
 }
 
+/// The header every plan starts with, as `#` comment lines.
+fn header_comment(request: &PlanRequest<'_>, mode: Mode, stages: &[PlannedStage]) -> String {
+    header(request, mode, stages)
+        .iter()
+        .map(|line| format!("# {line}\n").replace("# \n", "#\n"))
+        .collect()
+}
+
+/// The comment naming the unnamed stages a bake file or workflow cannot
+/// target (`what`: "bake targets", "targeted"), if there are any.
+fn untargetable_note(request: &PlanRequest<'_>, stages: &[PlannedStage], what: &str) -> String {
+    let unnamed: Vec<&str> = stages
+        .iter()
+        .filter(|s| s.unnamed && s.index != request.target)
+        .map(|s| s.name.as_str())
+        .collect();
+    if unnamed.is_empty() {
+        return String::new();
+    }
+    format!(
+        "# Unnamed stages ({}) cannot be {what}; their layers are in the mode=max\n\
+         # cache of every stage that needs them.\n",
+        unnamed.join(", ")
+    )
+}
+
 /// Header lines shared by every plan (without comment markers).
 fn header(request: &PlanRequest<'_>, mode: Mode, stages: &[PlannedStage]) -> Vec<String> {
     let target = request.graph.stage(request.target).label();

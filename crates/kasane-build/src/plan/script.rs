@@ -7,7 +7,7 @@
 //! says so and goes on, and BuildKit ignores a `--cache-from` it cannot
 //! import.
 
-use super::{Mode, PlanError, PlanRequest, PlannedStage, header};
+use super::{Mode, PlanError, PlanRequest, PlannedStage, header_comment};
 use crate::shell::quote;
 
 /// Bash text built line by line.
@@ -18,9 +18,7 @@ struct Script {
 impl Script {
     fn new(request: &PlanRequest<'_>, mode: Mode, stages: &[PlannedStage]) -> Self {
         let mut text = String::from("#!/usr/bin/env bash\n");
-        for line in header(request, mode, stages) {
-            text.push_str(&format!("# {line}\n").replace("# \n", "#\n"));
-        }
+        text.push_str(&header_comment(request, mode, stages));
         Script { text }
     }
 
