@@ -41,8 +41,8 @@ pub(crate) enum Command {
     Export(commands::export::Args),
     /// Squash layers N.. of an image into one and write an archive `docker load` reads.
     Squash(commands::squash::Args),
-    /// Compare two images' filesystems (added, removed, changed files); exit 1 if they differ.
+    /// Compare two images' filesystems: added, removed, changed files; exit 1 if they differ.
     Diff(commands::diff::Args),
-    /// Explore an image in a terminal UI: layers, files, waste, contents, extraction.
+    /// Explore an image in a terminal UI: layers, their files, waste, contents, extraction.
     Explore(commands::explore::Args),
 }
