@@ -57,8 +57,8 @@ EOF
         (cd "$work" && bash "plan-$mode.sh" >/dev/null 2>&1)
     done
     echo "A Next.js-shaped Dockerfile on \`kasane-busybox\` (five stages the target needs, one"
-    echo "unnamed, one it does not; three RUN steps of ${seconds} s each standing for installs and"
-    echo "builds). Each run starts from a wiped engine (this section's images removed, BuildKit"
+    echo "unnamed, one it does not; the target needs three RUN steps of ${seconds} s each standing"
+    echo "for installs and builds, the unneeded stage has one more). Each run starts from a wiped engine (this section's images removed, BuildKit"
     echo "cache cleared): the plain builds, of a copy with fresh RUN lines each time, are what CI"
     echo "without a cache pays; the plans' warm runs pull or import every stage from the local"
     echo "registry and push them again. Load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)."

@@ -36,7 +36,7 @@ mod shell;
 pub use graph::{
     Base, Dependency, ExternalImage, ImageUse, Source, Stage, StageGraph, Via, Warning, WarningKind,
 };
-pub use prune::{PruneError, Pruned, prune, prune_with_names};
+pub use prune::{PruneError, Pruned, legacy_builder_gaps, prune, prune_with_names};
 pub use resolve::{BuildOptions, stage_graph};
 pub use shell::quote as shell_quote;
 

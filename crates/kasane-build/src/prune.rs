@@ -174,6 +174,48 @@ fn renumber(
     }
 }
 
+/// What the stages in `set` use that only BuildKit understands, as
+/// `(line, feature)`: the legacy builder (which pruned files are for) fails on
+/// these.
+pub fn legacy_builder_gaps(
+    df: &Dockerfile,
+    graph: &StageGraph,
+    set: &BTreeSet<usize>,
+) -> Vec<(u32, String)> {
+    // (instruction, flag) pairs the legacy builder of Docker 20.10+ refuses.
+    const BUILDKIT_FLAGS: [(InstructionKind, &str); 9] = [
+        (InstructionKind::Run, "mount"),
+        (InstructionKind::Run, "network"),
+        (InstructionKind::Run, "security"),
+        (InstructionKind::Copy, "link"),
+        (InstructionKind::Copy, "parents"),
+        (InstructionKind::Copy, "chmod"),
+        (InstructionKind::Add, "link"),
+        (InstructionKind::Add, "chmod"),
+        (InstructionKind::Add, "checksum"),
+    ];
+    let mut gaps = Vec::new();
+    for &s in set {
+        for instruction in &df.instructions()[graph.stage(s).instructions.clone()] {
+            for flag in &instruction.flags {
+                if BUILDKIT_FLAGS.contains(&(instruction.kind, flag.name.as_str())) {
+                    gaps.push((
+                        instruction.start_line(),
+                        format!("{} --{}", instruction.kind, flag.name),
+                    ));
+                }
+            }
+            if !instruction.heredocs.is_empty() {
+                gaps.push((
+                    instruction.start_line(),
+                    format!("a heredoc in {}", instruction.kind),
+                ));
+            }
+        }
+    }
+    gaps
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,6 +322,21 @@ mod tests {
         );
         let p = prune_text("\u{feff}FROM alpine AS a\nFROM alpine AS b\n", Some("b"));
         assert_eq!(p.text, "\u{feff}FROM alpine AS b\n");
+    }
+
+    #[test]
+    fn finds_what_the_legacy_builder_cannot_build() {
+        let text = "FROM alpine AS a\nRUN --mount=type=cache,target=/c true\n\
+                    FROM alpine AS b\nCOPY --chmod=644 --from=a /x /x\nRUN <<EOF\ntrue\nEOF\n";
+        let df = kasane_dockerfile::parse(text).unwrap();
+        let g = stage_graph(&df, &BuildOptions::default()).unwrap();
+        let gaps = legacy_builder_gaps(&df, &g, &BTreeSet::from([0, 1]));
+        let gaps: Vec<String> = gaps.iter().map(|(l, w)| format!("{l}: {w}")).collect();
+        assert_eq!(
+            gaps,
+            ["2: RUN --mount", "4: COPY --chmod", "5: a heredoc in RUN"]
+        );
+        assert!(legacy_builder_gaps(&df, &g, &BTreeSet::from([1])).len() == 2);
     }
 
     #[test]

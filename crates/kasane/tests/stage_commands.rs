@@ -92,7 +92,8 @@ fn prune_to_stdout_with_a_summary() {
     insta::assert_snapshot!("prune_go_release", stdout);
     assert_eq!(
         stderr,
-        "kept 4 of 7 stages for release; removed test, certs, alpine\n"
+        "warning: line 16: RUN --mount needs BuildKit; the legacy builder cannot build it\n\
+         kept 4 of 7 stages for release; removed test, certs, alpine\n"
     );
     let dir = tempfile::tempdir().unwrap();
     let numeric = dir.path().join("Dockerfile");

@@ -31,8 +31,8 @@ impl Script {
         self.line(&format!("# {line}"));
     }
 
-    /// A command with each word quoted; long ones one option a line. Words
-    /// in `raw` positions are written as they are (shell variables).
+    /// A command, each word quoted except the shell expressions we wrote;
+    /// a long one with one option (and its value) a line.
     fn command(&mut self, words: &[Word]) {
         let rendered: Vec<String> = words.iter().map(Word::render).collect();
         let one_line = rendered.join(" ");
@@ -119,7 +119,10 @@ fn embed_prepared(script: &mut Script, request: &PlanRequest<'_>) {
     }
     script.comment("The plan refuses to run once the original has changed.");
     let original = quote(&request.dockerfile);
-    script.line(&format!("sum=$(sha256sum < {original})"));
+    // GNU coreutils, or the Perl tool macOS has.
+    script.line(&format!(
+        "sum=$( (sha256sum 2>/dev/null || shasum -a 256) < {original})"
+    ));
     script.line(&format!(
         "if [ \"${{sum%% *}}\" != {} ]; then",
         quote(&prepared.original_sha256)

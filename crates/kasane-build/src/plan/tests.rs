@@ -132,7 +132,8 @@ fn legacy_plan_prunes_names_and_caches_cumulatively_in_file_order() {
     assert!(script.starts_with("#!/usr/bin/env bash\n"));
     assert!(script.contains("\nset -euo pipefail\nexport DOCKER_BUILDKIT=0\n"));
     assert!(script.contains(&format!(
-        "sum=$(sha256sum < docker/Dockerfile)\nif [ \"${{sum%% *}}\" != {} ]; then",
+        "sum=$( (sha256sum 2>/dev/null || shasum -a 256) < docker/Dockerfile)\n\
+         if [ \"${{sum%% *}}\" != {} ]; then",
         prepared.original_sha256
     )));
     assert!(script.contains(&format!(
@@ -220,7 +221,7 @@ fn quoting_build_args_platforms_and_extra_tags() {
     assert!(script.contains("--build-arg 'MSG=hello $USER; rm -rf /'"));
     assert!(script.contains("--platform linux/amd64,linux/arm64"));
     assert!(script.contains("'my context'\n"));
-    assert!(script.contains("sum=$(sha256sum < 'it'\\''s/Dockerfile')"));
+    assert!(script.contains("shasum -a 256) < 'it'\\''s/Dockerfile')"));
     assert!(script.contains("-t 127.0.0.1:5000/app:stage-1 \\\n  -t 127.0.0.1:5000/app:latest"));
     assert!(script.contains("docker push 127.0.0.1:5000/app:latest\n"));
 }

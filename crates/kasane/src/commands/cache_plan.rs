@@ -109,6 +109,15 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
     for w in graph.warnings() {
         writeln!(err, "warning: {w}")?;
     }
+    if mode == Mode::Legacy {
+        let needed = graph.needed(target)?;
+        for (line, what) in kasane_build::legacy_builder_gaps(&loaded.dockerfile, graph, &needed) {
+            writeln!(
+                err,
+                "warning: line {line}: {what} needs BuildKit; the legacy builder cannot build it"
+            )?;
+        }
+    }
     Ok(Outcome::Success)
 }
 

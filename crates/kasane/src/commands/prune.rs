@@ -61,6 +61,13 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
         }
     );
     let mut err = std::io::stderr().lock();
+    let kept = pruned.kept.iter().copied().collect();
+    for (line, what) in kasane_build::legacy_builder_gaps(&loaded.dockerfile, graph, &kept) {
+        writeln!(
+            err,
+            "warning: line {line}: {what} needs BuildKit; the legacy builder cannot build it"
+        )?;
+    }
     match (&args.output, args.check) {
         (Some(path), true) => {
             let current = std::fs::read(path);
