@@ -11,7 +11,7 @@ use std::path::Path;
 
 use image_builder::*;
 use kasane_export::{DirSink, ExportError, Selection, TarSink, TargetPolicy, plan, write_plan};
-use kasane_image::{Image, ImagePath, ImageReadOptions, NoProgress, Selector, Source, read_image};
+use kasane_image::{Image, ImagePath, Source};
 
 /// A file system entry as compared in tests: kind, size, mode, link target, contents.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,23 +98,7 @@ fn read_tar(bytes: &[u8]) -> BTreeMap<String, Seen> {
 }
 
 fn image_of(layers: Vec<Vec<u8>>, dir: &Path) -> (Box<dyn Source>, Image) {
-    let img = TestImage::new(
-        layers
-            .into_iter()
-            .enumerate()
-            .map(|(i, t)| TestLayer::new(t, Comp::Gzip, &format!("RUN step {i}")))
-            .collect(),
-    );
-    oci_layout(&[("latest", &img)]).write_dir(dir);
-    let (src, _) = kasane_image::source::open(dir.to_str().unwrap()).unwrap();
-    let image = read_image(
-        src.as_ref(),
-        &Selector::default(),
-        ImageReadOptions::default(),
-        &NoProgress,
-    )
-    .unwrap();
-    (src, image)
+    layout_image(layers, dir)
 }
 
 fn export_dir(
