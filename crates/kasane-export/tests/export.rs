@@ -485,3 +485,38 @@ fn a_symlink_in_the_target_is_never_followed() {
     assert!(matches!(err, ExportError::Exists { .. }), "{err}");
     assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
 }
+
+#[test]
+fn extended_attributes_are_kept() {
+    let work = tempfile::tempdir().unwrap();
+    let (src, image) = image_of(layered(), &work.path().join("img"));
+    // In the tar: a PAX record before the entry.
+    let bytes = export_tar(src.as_ref(), &image, &Selection::default());
+    let mut ar = tar::Archive::new(&bytes[..]);
+    let mut found = None;
+    for e in ar.entries().unwrap() {
+        let mut e = e.unwrap();
+        if e.path().unwrap().to_str().unwrap() == long_name() {
+            for ext in e.pax_extensions().unwrap().unwrap() {
+                let ext = ext.unwrap();
+                if ext.key().unwrap() == "SCHILY.xattr.user.kasane" {
+                    found = Some(ext.value_bytes().to_vec());
+                }
+            }
+        }
+    }
+    assert_eq!(found.as_deref(), Some(&b"yes"[..]));
+    // In a directory, where the filesystem takes user.* attributes.
+    let target = work.path().join("out");
+    let report = export_dir(src.as_ref(), &image, &Selection::default(), &target).unwrap();
+    let mut buf = [0u8; 16];
+    match rustix::fs::getxattr(target.join(long_name()), "user.kasane", &mut buf[..]) {
+        Ok(n) => {
+            assert_eq!(&buf[..n], b"yes");
+            assert_eq!(report.xattrs_not_applied, 0);
+        }
+        // tmpfs before Linux 6.6 and some overlay setups refuse user.* attributes: the report
+        // must say so then.
+        Err(_) => assert_eq!(report.xattrs_not_applied, 1),
+    }
+}
