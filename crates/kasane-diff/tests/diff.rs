@@ -6,26 +6,11 @@ mod image_builder;
 
 use image_builder::*;
 use kasane_diff::{DiffOptions, diff};
-use kasane_image::{Image, ImageReadOptions, NoProgress, Selector, read_image};
+use kasane_image::Image;
 
 fn image(layers: Vec<Vec<u8>>) -> Image {
     let dir = tempfile::tempdir().unwrap();
-    let img = TestImage::new(
-        layers
-            .into_iter()
-            .enumerate()
-            .map(|(i, t)| TestLayer::new(t, Comp::Gzip, &format!("RUN step {i}")))
-            .collect(),
-    );
-    oci_layout(&[("latest", &img)]).write_dir(dir.path());
-    let (src, _) = kasane_image::source::open(dir.path().to_str().unwrap()).unwrap();
-    read_image(
-        src.as_ref(),
-        &Selector::default(),
-        ImageReadOptions::default(),
-        &NoProgress,
-    )
-    .unwrap()
+    layout_image(layers, dir.path()).1
 }
 
 fn base() -> Vec<u8> {

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use kasane_image::{Fate, FileKind, FileMeta, ImagePath, Layer, NodeId, Occurrence, StackedTree};
+use kasane_image::{FileKind, FileMeta, ImagePath, Layer, NodeId, Occurrence, StackedTree};
 
 /// How a path compares between the base filesystem and the shown one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,16 +105,6 @@ impl Default for Layout {
     }
 }
 
-/// Whether an entry is the live one at its path once layer `t` is applied.
-fn alive_at(occ: &Occurrence, t: usize) -> bool {
-    occ.layer <= t
-        && match occ.fate {
-            Fate::Visible => true,
-            Fate::Marker => false,
-            other => other.by().is_some_and(|by| by > t),
-        }
-}
-
 impl FsModel {
     /// The trie of `layers` (a loaded prefix of the image, bottom first).
     pub fn build(layers: &[Layer]) -> FsModel {
@@ -199,7 +189,7 @@ impl FsModel {
         while let Some((id, ok_t, ok_b)) = stack.pop() {
             order.push(id);
             let occs = &self.nodes[id as usize].occurrences;
-            let at = |t: usize| occs.iter().rev().find(|o| alive_at(o, t)).copied();
+            let at = |t: usize| occs.iter().rev().find(|o| o.alive_after(t)).copied();
             let v = &mut out[id as usize];
             v.entry = if ok_t { at(shown) } else { None };
             v.base_entry = match base {

@@ -430,3 +430,21 @@ fn the_loader_hands_over_the_bottom_layer_while_others_are_still_being_read() {
     }
     assert_eq!(app.loaded(), 3);
 }
+
+#[test]
+fn tiny_and_odd_terminal_sizes_do_not_panic() {
+    let f = fixture();
+    let mut app = app_with(&f, 3);
+    keys(&mut app, "?");
+    for (w, h) in [(1, 1), (10, 3), (20, 6), (40, 10), (300, 80)] {
+        let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+        terminal.draw(|frame| ui::draw(frame, &mut app)).unwrap();
+    }
+    keys(&mut app, "q");
+    key(&mut app, KeyCode::Tab);
+    keys(&mut app, "v");
+    for (w, h) in [(1, 1), (12, 4)] {
+        let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+        terminal.draw(|frame| ui::draw(frame, &mut app)).unwrap();
+    }
+}

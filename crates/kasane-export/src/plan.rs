@@ -288,16 +288,6 @@ fn reachable(tree: &StackedTree<'_>, node: NodeId) -> bool {
     true
 }
 
-/// Whether an occurrence is the live entry at its path once layer `t` is applied.
-fn alive_at(occ: &Occurrence, t: usize) -> bool {
-    occ.layer <= t
-        && match occ.fate {
-            Fate::Visible => true,
-            Fate::Marker => false,
-            other => other.by().is_some_and(|by| by > t),
-        }
-}
-
 /// Whether `node` exists once layer `t` is applied: an entry of its own is alive, or (for
 /// directories no layer names) something below it exists.
 fn present_at(
@@ -309,7 +299,7 @@ fn present_at(
     if let Some(&known) = memo.get(&node) {
         return known;
     }
-    let own = tree.occurrences(node).iter().any(|o| alive_at(o, t));
+    let own = tree.occurrences(node).iter().any(|o| o.alive_after(t));
     let result = own
         || tree
             .children(node)
@@ -369,7 +359,7 @@ fn check_below_non_directories(tree: &StackedTree<'_>) -> Result<(), ExportError
                 continue;
             }
             for (anc, k) in &ancestors {
-                let shadows = (k.layer < occ.layer && alive_at(k, occ.layer))
+                let shadows = (k.layer < occ.layer && k.alive_after(occ.layer))
                     || (k.layer == occ.layer && k.entry < occ.entry);
                 if shadows {
                     let meta = tree.entry(k).meta().expect("non-directory additions only");
@@ -443,7 +433,7 @@ fn link_source<'a>(
             None => occs
                 .iter()
                 .rev()
-                .find(|o| o.layer < link.layer && alive_at(o, link.layer - 1))
+                .find(|o| o.layer < link.layer && o.alive_after(link.layer - 1))
                 .copied(),
         };
         let found = found.ok_or_else(missing)?;

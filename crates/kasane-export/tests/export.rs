@@ -11,7 +11,7 @@ use std::path::Path;
 
 use image_builder::*;
 use kasane_export::{DirSink, ExportError, Selection, TarSink, TargetPolicy, plan, write_plan};
-use kasane_image::{Image, ImagePath, ImageReadOptions, NoProgress, Selector, Source, read_image};
+use kasane_image::{Image, ImagePath, Source};
 
 /// A file system entry as compared in tests: kind, size, mode, link target, contents.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,23 +98,7 @@ fn read_tar(bytes: &[u8]) -> BTreeMap<String, Seen> {
 }
 
 fn image_of(layers: Vec<Vec<u8>>, dir: &Path) -> (Box<dyn Source>, Image) {
-    let img = TestImage::new(
-        layers
-            .into_iter()
-            .enumerate()
-            .map(|(i, t)| TestLayer::new(t, Comp::Gzip, &format!("RUN step {i}")))
-            .collect(),
-    );
-    oci_layout(&[("latest", &img)]).write_dir(dir);
-    let (src, _) = kasane_image::source::open(dir.to_str().unwrap()).unwrap();
-    let image = read_image(
-        src.as_ref(),
-        &Selector::default(),
-        ImageReadOptions::default(),
-        &NoProgress,
-    )
-    .unwrap();
-    (src, image)
+    layout_image(layers, dir)
 }
 
 fn export_dir(
@@ -500,4 +484,39 @@ fn a_symlink_in_the_target_is_never_followed() {
     let err = write_plan(src.as_ref(), &image, &plan, &mut sink).unwrap_err();
     assert!(matches!(err, ExportError::Exists { .. }), "{err}");
     assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
+}
+
+#[test]
+fn extended_attributes_are_kept() {
+    let work = tempfile::tempdir().unwrap();
+    let (src, image) = image_of(layered(), &work.path().join("img"));
+    // In the tar: a PAX record before the entry.
+    let bytes = export_tar(src.as_ref(), &image, &Selection::default());
+    let mut ar = tar::Archive::new(&bytes[..]);
+    let mut found = None;
+    for e in ar.entries().unwrap() {
+        let mut e = e.unwrap();
+        if e.path().unwrap().to_str().unwrap() == long_name() {
+            for ext in e.pax_extensions().unwrap().unwrap() {
+                let ext = ext.unwrap();
+                if ext.key().unwrap() == "SCHILY.xattr.user.kasane" {
+                    found = Some(ext.value_bytes().to_vec());
+                }
+            }
+        }
+    }
+    assert_eq!(found.as_deref(), Some(&b"yes"[..]));
+    // In a directory, where the filesystem takes user.* attributes.
+    let target = work.path().join("out");
+    let report = export_dir(src.as_ref(), &image, &Selection::default(), &target).unwrap();
+    let mut buf = [0u8; 16];
+    match rustix::fs::getxattr(target.join(long_name()), "user.kasane", &mut buf[..]) {
+        Ok(n) => {
+            assert_eq!(&buf[..n], b"yes");
+            assert_eq!(report.xattrs_not_applied, 0);
+        }
+        // tmpfs before Linux 6.6 and some overlay setups refuse user.* attributes: the report
+        // must say so then.
+        Err(_) => assert_eq!(report.xattrs_not_applied, 1),
+    }
 }

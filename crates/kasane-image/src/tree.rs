@@ -58,6 +58,21 @@ pub struct Occurrence {
     pub fate: Fate,
 }
 
+impl Occurrence {
+    /// Whether this entry is the live one at its path in the filesystem after layer `t`: its
+    /// layer is at or below `t` and nothing up to `t` replaced or deleted it (its fate names a
+    /// later layer, or none). Whiteout and opaque markers are never live. With this, one tree over
+    /// all layers answers for the filesystem after any layer (viewers, squash).
+    pub fn alive_after(&self, t: usize) -> bool {
+        self.layer <= t
+            && match self.fate {
+                Fate::Visible => true,
+                Fate::Marker => false,
+                other => other.by().is_some_and(|by| by > t),
+            }
+    }
+}
+
 #[derive(Debug)]
 struct Node {
     name: Box<[u8]>,

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use image_builder::*;
 use kasane_image::content::{self, ContentError};
 use kasane_image::streaming::read_layers_streaming;
-use kasane_image::{Image, ImageReadOptions, NoProgress, Selector, read_image, source};
+use kasane_image::{Image, ImageReadOptions, NoProgress, Selector, source};
 
 fn layers() -> Vec<Vec<u8>> {
     vec![
@@ -41,15 +41,7 @@ fn write(comp: Comp, dir: &std::path::Path) -> String {
 }
 
 fn read(input: &str) -> (Box<dyn kasane_image::Source>, Image) {
-    let (src, _) = source::open(input).unwrap();
-    let image = read_image(
-        src.as_ref(),
-        &Selector::default(),
-        ImageReadOptions::default(),
-        &NoProgress,
-    )
-    .unwrap();
-    (src, image)
+    open_image(input)
 }
 
 fn index_of(image: &Image, layer: usize, path: &str) -> usize {

@@ -7,7 +7,7 @@ mod image_builder;
 
 use image_builder::*;
 use kasane_export::{Selection, TarSink, plan, write_plan};
-use kasane_image::{Image, ImageReadOptions, NoProgress, Selector, Source, read_image};
+use kasane_image::{Image, Source};
 use kasane_squash::{SquashOptions, squash};
 
 fn layers() -> Vec<Vec<u8>> {
@@ -45,15 +45,7 @@ fn layers() -> Vec<Vec<u8>> {
 }
 
 fn read(input: &str) -> (Box<dyn Source>, Image) {
-    let (src, _) = kasane_image::source::open(input).unwrap();
-    let image = read_image(
-        src.as_ref(),
-        &Selector::default(),
-        ImageReadOptions::default(),
-        &NoProgress,
-    )
-    .unwrap();
-    (src, image)
+    open_image(input)
 }
 
 /// The merged filesystem as a sorted listing (kind, mode, owner, size, link target, content).

@@ -393,3 +393,32 @@ pub fn oci_multi_platform(tag: &str, images: &[&TestImage]) -> Files {
         "annotations": {"org.opencontainers.image.ref.name": tag}}]})).unwrap());
     f
 }
+
+/// Opens `input` (any form `source::open` reads) and reads its only image with default options.
+pub fn open_image(input: &str) -> (Box<dyn kasane_image::Source>, kasane_image::Image) {
+    let (src, _) = kasane_image::source::open(input).unwrap();
+    let image = kasane_image::read_image(
+        src.as_ref(),
+        &kasane_image::Selector::default(),
+        kasane_image::ImageReadOptions::default(),
+        &kasane_image::NoProgress,
+    )
+    .unwrap();
+    (src, image)
+}
+
+/// Writes `layers` (gzip, `RUN step N`) as an OCI layout in `dir` and reads it back.
+pub fn layout_image(
+    layers: Vec<Vec<u8>>,
+    dir: &Path,
+) -> (Box<dyn kasane_image::Source>, kasane_image::Image) {
+    let img = TestImage::new(
+        layers
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| TestLayer::new(t, Comp::Gzip, &format!("RUN step {i}")))
+            .collect(),
+    );
+    oci_layout(&[("latest", &img)]).write_dir(dir);
+    open_image(dir.to_str().unwrap())
+}
