@@ -342,12 +342,8 @@ impl Instruction {
 
     /// 1-based last line (heredoc terminators included).
     pub fn end_line(&self) -> u32 {
-        self.extent_end_line()
-    }
-
-    fn extent_end_line(&self) -> u32 {
-        // `span.end` is on the last line unless the span ends right after a
-        // line break, which it never does (the break is excluded).
+        // The span ends before the final line break, so its end is on the
+        // last line.
         self.span.end.line
     }
 
