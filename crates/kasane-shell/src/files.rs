@@ -302,8 +302,8 @@ pub fn mode_change(cmd: &Command) -> Option<ModeChange<'_>> {
         }
         let is_mode_like = tool == ModeTool::Chmod
             && ops.is_empty()
-            && v.len() > 1
-            && v[1..].chars().all(|c| "rwxXst".contains(c));
+            && v.strip_prefix('-')
+                .is_some_and(|m| !m.is_empty() && m.chars().all(|c| "rwxXst".contains(c)));
         if after_dd || !v.starts_with('-') || is_mode_like {
             ops.push(w);
         }
@@ -474,6 +474,18 @@ mod tests {
         assert_eq!(m.spec.unwrap().value, "-x");
         let c = first("chown --reference=/a /b");
         assert!(mode_change(&c).unwrap().spec.is_none());
+    }
+
+    #[test]
+    fn modes_with_multibyte_words_do_not_split_characters() {
+        // Found by fuzzing: the mode test sliced words at byte 1.
+        let c = first("chmod \u{426} -- -n x");
+        let m = mode_change(&c).unwrap();
+        assert_eq!(m.spec.unwrap().value, "\u{426}");
+        assert_eq!(m.targets.len(), 2);
+        let c = first("chmod -\u{426} x");
+        let m = mode_change(&c).unwrap();
+        assert_eq!(m.spec.unwrap().value, "x");
     }
 
     #[test]
