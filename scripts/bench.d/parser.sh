@@ -13,12 +13,12 @@ bench_parser() {
     (cd "$corpus/all" && ls | LC_ALL=C sort) >"$list"
     local n
     n=$(wc -l <"$list")
-    cat "$corpus"/all/* >/dev/null # page cache warm for both
+    find "$corpus/all" -type f -exec cat {} + >/dev/null # page cache warm for both
     echo "All $n corpus files ($(du -sh --apparent-size "$corpus/all" | cut -f1) of Dockerfiles), page"
     echo "cache warm, output to /dev/null. kasane parses files on all cores; the Python loop is"
     echo "BuildKit's Go parser behind a C extension, one file at a time, which is how it is used."
     echo
-    local table=$WORK/parser.md
+    local table=$WORK/parser-hyperfine.md
     (cd "$corpus/all" && hyperfine --style basic --warmup 1 --runs "${BENCH_PARSER_RUNS:-3}" \
         --export-markdown "$table" -i \
         -n "kasane parse --format buildkit" "$KASANE parse --format buildkit --files-from $list" \
