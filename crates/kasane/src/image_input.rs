@@ -1,19 +1,24 @@
-//! What `analyze` and `layers` share: the image argument, reading it with progress on a
-//! terminal, and byte counts for humans.
+//! What the image commands share: the image argument (files, layouts, the local Docker engine and
+//! registries), reading it with progress on a terminal, and byte counts for humans.
 
 use std::io::{IsTerminal, Write};
-use std::sync::Mutex;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use kasane_image::{Image, ImageReadOptions, Platform, Progress, Selector};
+use kasane_image::{Digest, Image, ImageReadOptions, Platform, Progress, Selector};
+use kasane_remote::{LiveInput, LiveOptions, RegistryOptions, TransferObserver};
 
 /// The image to read and how.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ImageArgs {
-    /// The image: a `docker save` or OCI archive, an OCI layout directory, or a reference with an
-    /// explicit transport: `docker-archive:PATH[:NAME]`, `oci-archive:PATH[:TAG]`, `oci:DIR[:TAG]`.
+    /// The image: a `docker save` or OCI archive, an OCI layout directory, a reference with an
+    /// explicit transport: `docker-archive:PATH[:NAME]`, `oci-archive:PATH[:TAG]`, `oci:DIR[:TAG]`,
+    /// `docker-daemon:NAME[:TAG]` (the local Docker engine), `docker://REGISTRY/NAME[:TAG|@DIGEST]`
+    /// (a registry, no daemon needed), or a bare image name (the local engine if it has it, else
+    /// the registry).
     pub(crate) image: String,
     /// Platform to pick from a multi-platform index, `os/arch[/variant]` (default: this host's).
     #[arg(long)]
@@ -24,6 +29,33 @@ pub(crate) struct ImageArgs {
     /// No progress on stderr.
     #[arg(long, short)]
     pub(crate) quiet: bool,
+    /// Registry access (`docker://` and bare names).
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+    /// Also save an image read from a registry as an OCI layout in DIR (`index.json` is written
+    /// once every layer is in and verified).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) save: Option<PathBuf>,
+}
+
+/// How to reach registries.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct RegistryArgs {
+    /// Talk plain HTTP to the registry (registries on this machine always may).
+    #[arg(long)]
+    pub(crate) insecure: bool,
+    /// Seconds to wait for a registry or the engine to connect, answer or send the next byte.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub(crate) timeout: u64,
+}
+
+impl Default for RegistryArgs {
+    fn default() -> Self {
+        RegistryArgs {
+            insecure: false,
+            timeout: 30,
+        }
+    }
 }
 
 impl ImageArgs {
@@ -49,8 +81,58 @@ impl ImageArgs {
             ),
             None => None,
         };
+        if let Some(live) = self.live_input()? {
+            let show = !self.quiet && std::io::stderr().is_terminal();
+            let observer: Arc<dyn TransferObserver> = Arc::new(TransferBars::new(show));
+            let options = LiveOptions {
+                registry: RegistryOptions {
+                    insecure: self.registry.insecure,
+                    timeout: Duration::from_secs(self.registry.timeout.max(1)),
+                    ..RegistryOptions::default()
+                },
+                engine: None,
+                save: self.save.clone(),
+                observer: Some(observer),
+            };
+            let source = kasane_remote::open(&live, &options).map_err(|e| match &live {
+                LiveInput::Bare(name, reference) => anyhow::Error::new(e).context(format!(
+                    "`{name}` is no file and no image in the local Docker engine, and reading \
+                     it from the registry as {reference} failed"
+                )),
+                _ => anyhow::Error::new(e),
+            })?;
+            return Ok((
+                source,
+                Selector {
+                    tag: None,
+                    platform,
+                },
+            ));
+        }
+        if self.save.is_some() {
+            anyhow::bail!("--save works with images read from a registry (docker://...)");
+        }
         let (source, tag) = kasane_image::source::open(&self.image)?;
         Ok((source, Selector { tag, platform }))
+    }
+
+    /// The live image the argument names, if it names one: `docker://`, `docker-daemon:`, or a
+    /// bare name that is not an existing path and has no file transport.
+    fn live_input(&self) -> anyhow::Result<Option<LiveInput>> {
+        if let Some(live) = LiveInput::parse_prefixed(&self.image) {
+            return Ok(Some(live?));
+        }
+        if ["docker-archive:", "oci-archive:", "oci:"]
+            .iter()
+            .any(|p| self.image.starts_with(p))
+        {
+            return Ok(None);
+        }
+        let (_, path, _) = kasane_image::source::parse_input(&self.image);
+        if path.exists() {
+            return Ok(None);
+        }
+        Ok(LiveInput::bare(&self.image))
     }
 
     /// Reads the image and keeps its source open, for commands that read file contents back.
@@ -62,7 +144,9 @@ impl ImageArgs {
             verify_compressed_diff_ids: self.verify_diff_ids,
             ..ImageReadOptions::default()
         };
-        let show = !self.quiet && std::io::stderr().is_terminal();
+        // Registry reads show one line per layer (the transfer bars) instead.
+        let live = source.describe().starts_with("docker://");
+        let show = !self.quiet && !live && std::io::stderr().is_terminal();
         let progress = TerminalProgress::new(show);
         let image = kasane_image::read_image(source.as_ref(), &selector, options, &progress);
         progress.clear();
@@ -143,6 +227,101 @@ impl Progress for TerminalProgress {
     fn layer_done(&self, _index: usize) {
         self.done.fetch_add(1, Ordering::Relaxed);
         self.draw(false);
+    }
+}
+
+/// One progress line per blob on stderr (a terminal only), redrawn in place at most five times
+/// a second; finished lines stay, as `docker pull` leaves them.
+#[derive(Debug)]
+struct TransferBars {
+    show: bool,
+    rows: Mutex<Bars>,
+}
+
+#[derive(Debug, Default)]
+struct Bars {
+    rows: Vec<Bar>,
+    drawn: usize,
+    last: Option<Instant>,
+}
+
+#[derive(Debug)]
+struct Bar {
+    digest: Digest,
+    got: u64,
+    size: Option<u64>,
+    done: bool,
+}
+
+impl TransferBars {
+    fn new(show: bool) -> Self {
+        TransferBars {
+            show,
+            rows: Mutex::new(Bars::default()),
+        }
+    }
+
+    fn update(&self, digest: &Digest, force: bool, change: impl FnOnce(&mut Bar)) {
+        if !self.show {
+            return;
+        }
+        let Ok(mut bars) = self.rows.lock() else {
+            return;
+        };
+        let i = match bars.rows.iter().position(|b| b.digest == *digest) {
+            Some(i) => i,
+            None => {
+                bars.rows.push(Bar {
+                    digest: digest.clone(),
+                    got: 0,
+                    size: None,
+                    done: false,
+                });
+                bars.rows.len() - 1
+            }
+        };
+        change(&mut bars.rows[i]);
+        let now = Instant::now();
+        if !force
+            && bars
+                .last
+                .is_some_and(|t| now.duration_since(t) < Duration::from_millis(200))
+        {
+            return;
+        }
+        bars.last = Some(now);
+        let mut err = std::io::stderr().lock();
+        if bars.drawn > 0 {
+            let _ = write!(err, "\x1b[{}A", bars.drawn);
+        }
+        for bar in &bars.rows {
+            let size = bar
+                .size
+                .map_or(String::new(), |s| format!(" / {}", bytes(s)));
+            let state = if bar.done { "done" } else { "downloading" };
+            let _ = writeln!(
+                err,
+                "\r\x1b[K{}  {}{size}  {state}",
+                bar.digest.short(),
+                bytes(bar.got)
+            );
+        }
+        bars.drawn = bars.rows.len();
+        let _ = err.flush();
+    }
+}
+
+impl TransferObserver for TransferBars {
+    fn started(&self, blob: &Digest, size: Option<u64>) {
+        self.update(blob, true, |b| b.size = size);
+    }
+
+    fn received(&self, blob: &Digest, n: u64) {
+        self.update(blob, false, |b| b.got += n);
+    }
+
+    fn finished(&self, blob: &Digest) {
+        self.update(blob, true, |b| b.done = true);
     }
 }
 
