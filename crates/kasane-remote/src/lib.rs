@@ -141,8 +141,45 @@ pub fn open(input: &LiveInput, options: &LiveOptions) -> Result<Box<dyn Source>,
                     options.observer.clone(),
                 )?));
             }
-            registry_source(reference, options)
+            Ok(Box::new(RegistryFallback {
+                name: name.clone(),
+                inner: registry_source(reference, options)?,
+            }))
         }
+    }
+}
+
+/// The registry, read because the local engine did not have a bare name: failures to find the
+/// image say that the engine was tried first.
+#[derive(Debug)]
+struct RegistryFallback {
+    name: String,
+    inner: Box<dyn Source>,
+}
+
+impl Source for RegistryFallback {
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+
+    fn resolve(
+        &self,
+        selector: &kasane_image::Selector,
+    ) -> Result<kasane_image::ResolvedImage, kasane_image::Error> {
+        self.inner.resolve(selector).map_err(|e| {
+            kasane_image::Error::Invalid(format!(
+                "`{}` is no file and no image in the local Docker engine, and the registry \
+                 failed: {e}",
+                self.name
+            ))
+        })
+    }
+
+    fn open_blob(
+        &self,
+        blob: &kasane_image::LayerBlob,
+    ) -> Result<Box<dyn std::io::Read + Send + '_>, kasane_image::Error> {
+        self.inner.open_blob(blob)
     }
 }
 

@@ -44,7 +44,7 @@ pub(crate) struct RegistryArgs {
     /// Talk plain HTTP to the registry (registries on this machine always may).
     #[arg(long)]
     pub(crate) insecure: bool,
-    /// Seconds to wait for a registry or the engine to connect, answer or send the next byte.
+    /// Seconds to wait for a registry to connect, answer or send the next byte.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub(crate) timeout: u64,
 }
@@ -94,13 +94,7 @@ impl ImageArgs {
                 save: self.save.clone(),
                 observer: Some(observer),
             };
-            let source = kasane_remote::open(&live, &options).map_err(|e| match &live {
-                LiveInput::Bare(name, reference) => anyhow::Error::new(e).context(format!(
-                    "`{name}` is no file and no image in the local Docker engine, and reading \
-                     it from the registry as {reference} failed"
-                )),
-                _ => anyhow::Error::new(e),
-            })?;
+            let source = kasane_remote::open(&live, &options)?;
             return Ok((
                 source,
                 Selector {
