@@ -190,32 +190,37 @@ impl Read for Body {
     }
 }
 
+/// A response held in memory, as if read from a socket (what is written is discarded).
+struct Canned(io::Cursor<Vec<u8>>);
+
+impl Read for Canned {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl Write for Canned {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Reads a whole response from `raw` (the fuzz target and the tests use this).
+pub(crate) fn parse_canned(raw: &[u8]) -> io::Result<(u16, Vec<u8>)> {
+    let r = get(Box::new(Canned(io::Cursor::new(raw.to_vec()))), "/x")?;
+    Ok((r.status, r.body.read_limited(1 << 20)?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Cursor;
-
-    /// A canned response; what is written is discarded.
-    struct Canned(Cursor<Vec<u8>>);
-    impl Read for Canned {
-        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            self.0.read(buf)
-        }
-    }
-    impl Write for Canned {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
 
     fn respond(raw: &[u8]) -> io::Result<(u16, Vec<u8>)> {
-        let r = get(Box::new(Canned(Cursor::new(raw.to_vec()))), "/x")?;
-        Ok((r.status, r.body.read_limited(1 << 20)?))
+        parse_canned(raw)
     }
-
     #[test]
     fn reads_length_chunked_and_close_framing() {
         assert_eq!(

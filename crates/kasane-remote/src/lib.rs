@@ -36,7 +36,7 @@ pub use engine::{DaemonSource, Endpoint, EngineClient};
 pub use error::RemoteError;
 pub use reference::Reference;
 pub use registry::{RegistryClient, RegistryOptions};
-pub use registry_source::RegistrySource;
+pub use registry_source::{RegistrySource, resolve_top};
 pub use transfer::TransferObserver;
 
 use kasane_image::Source;
@@ -195,4 +195,11 @@ fn registry_source(
         source = source.observe(Arc::clone(observer));
     }
     Ok(Box::new(source))
+}
+
+/// Parses `bytes` as the engine's HTTP response (head and de-framed body). For the fuzz target
+/// only: the engine client reads responses from its socket the same way.
+#[doc(hidden)]
+pub fn read_engine_response(bytes: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
+    http1::parse_canned(bytes)
 }

@@ -14,7 +14,7 @@ use kasane_image::{Digest, Error, ImageFormat, LayerBlob, ResolvedImage, Selecto
 use crate::error::RemoteError;
 use crate::layout::LayoutWriter;
 use crate::reference::Reference;
-use crate::registry::{RegistryClient, RegistryOptions};
+use crate::registry::{FetchedManifest, RegistryClient, RegistryOptions};
 use crate::transfer::{ObservedReader, TransferObserver};
 
 /// An image in a registry.
@@ -116,50 +116,15 @@ impl Source for RegistrySource {
     }
 
     fn resolve(&self, selector: &Selector) -> Result<ResolvedImage, Error> {
-        let top = self.client.manifest(&self.reference.manifest_reference())?;
+        let top = self
+            .client
+            .manifest(&self.reference.manifest_reference())?;
         self.remember(&top.digest, &top.bytes);
         self.saved(&top.digest, &top.bytes)?;
-        let descriptor = Descriptor {
-            media_type: top.media_type.clone(),
-            digest: top.digest.clone(),
-            size: i64::try_from(top.bytes.len()).unwrap_or(i64::MAX),
-            platform: None,
-            annotations: None,
-            artifact_type: None,
-            urls: None,
-        };
-        // The tag already chose the image; only the platform is left to choose.
-        let by_platform = Selector {
-            tag: None,
-            platform: selector.platform.clone(),
-        };
-        let candidate = if media::is_index(&top.media_type) {
-            let index: Index =
-                serde_json::from_slice(&top.bytes).map_err(|source| Error::Json {
-                    what: format!("index {} from {}", top.digest, self.source_name()),
-                    source,
-                })?;
-            oci::select_manifest(&index, &by_platform, self)?
-        } else {
-            Candidate {
-                descriptor,
-                platform: None,
-                names: Vec::new(),
-            }
-        };
-        let mut resolved = oci::resolve_manifest(
-            &candidate,
-            &by_platform,
-            self,
-            ImageFormat::Other("registry".to_owned()),
-        )?;
+        let (chosen, mut resolved) = resolve_top(&top, selector, self)?;
         resolved.name = Some(self.reference.to_string());
         if let Some(save) = &self.save {
-            save.expect(
-                &candidate.descriptor,
-                &resolved,
-                self.reference.tag.as_deref(),
-            );
+            save.expect(&chosen, &resolved, self.reference.tag.as_deref());
         }
         Ok(resolved)
     }
@@ -187,4 +152,47 @@ impl Source for RegistrySource {
             None => reader,
         })
     }
+}
+
+/// Resolves the document a tag (or digest) names — an index or an image manifest — to one image:
+/// the index entry for `selector`'s platform, then its manifest and config, all fetched through
+/// `fetcher` and checked against their digests. Returns the chosen manifest's descriptor with
+/// the image. (The tag already chose the image; only the platform is left to choose.)
+pub fn resolve_top(
+    top: &FetchedManifest,
+    selector: &Selector,
+    fetcher: &dyn BlobFetcher,
+) -> Result<(Descriptor, ResolvedImage), Error> {
+    let by_platform = Selector {
+        tag: None,
+        platform: selector.platform.clone(),
+    };
+    let candidate = if media::is_index(&top.media_type) {
+        let index: Index = serde_json::from_slice(&top.bytes).map_err(|source| Error::Json {
+            what: format!("index {} from {}", top.digest, fetcher.source_name()),
+            source,
+        })?;
+        oci::select_manifest(&index, &by_platform, fetcher)?
+    } else {
+        Candidate {
+            descriptor: Descriptor {
+                media_type: top.media_type.clone(),
+                digest: top.digest.clone(),
+                size: i64::try_from(top.bytes.len()).unwrap_or(i64::MAX),
+                platform: None,
+                annotations: None,
+                artifact_type: None,
+                urls: None,
+            },
+            platform: None,
+            names: Vec::new(),
+        }
+    };
+    let resolved = oci::resolve_manifest(
+        &candidate,
+        &by_platform,
+        fetcher,
+        ImageFormat::Registry,
+    )?;
+    Ok((candidate.descriptor, resolved))
 }

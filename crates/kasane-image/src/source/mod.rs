@@ -45,6 +45,8 @@ pub enum ImageFormat {
     OciArchive,
     /// An OCI image layout directory.
     OciLayout,
+    /// A registry, read over the Registry HTTP API v2.
+    Registry,
     /// Defined by another source (a registry, the Docker engine).
     Other(String),
 }
