@@ -116,9 +116,7 @@ impl Source for RegistrySource {
     }
 
     fn resolve(&self, selector: &Selector) -> Result<ResolvedImage, Error> {
-        let top = self
-            .client
-            .manifest(&self.reference.manifest_reference())?;
+        let top = self.client.manifest(&self.reference.manifest_reference())?;
         self.remember(&top.digest, &top.bytes);
         self.saved(&top.digest, &top.bytes)?;
         let (chosen, mut resolved) = resolve_top(&top, selector, self)?;
@@ -188,11 +186,6 @@ pub fn resolve_top(
             names: Vec::new(),
         }
     };
-    let resolved = oci::resolve_manifest(
-        &candidate,
-        &by_platform,
-        fetcher,
-        ImageFormat::Registry,
-    )?;
+    let resolved = oci::resolve_manifest(&candidate, &by_platform, fetcher, ImageFormat::Registry)?;
     Ok((candidate.descriptor, resolved))
 }

@@ -13,111 +13,38 @@ use kasane_image::{
     read_image,
 };
 use kasane_remote::{Reference, RegistryOptions, RegistrySource};
-use kasane_testserver::registry::{FakeRegistry, Fault, RegistryAuth, RegistryBuilder, Route};
+use kasane_testserver::registry::{
+    FakeRegistry, Fault, FixtureImage, Packing, RegistryAuth, RegistryBuilder, Route,
+};
 
 const REPO: &str = "team/app";
 
-#[derive(Clone, Copy, PartialEq)]
-enum Packing {
-    Gzip,
-    Zstd,
-}
-
-/// A small image: two layers (the second deletes a file of the first), its config and manifest.
+/// The fixture image, with its digests parsed.
 struct TestImage {
     layers: Vec<(Digest, Vec<u8>)>,
     config: (Digest, Vec<u8>),
     manifest: (Digest, Vec<u8>),
-}
-
-fn layer_tar(files: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut b = tar::Builder::new(Vec::new());
-    for (path, data) in files {
-        let mut h = tar::Header::new_ustar();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_mtime(1_700_000_000);
-        h.set_entry_type(tar::EntryType::Regular);
-        b.append_data(&mut h, path, *data).unwrap();
-    }
-    b.into_inner().unwrap()
-}
-
-fn pack(tar: &[u8], packing: Packing) -> Vec<u8> {
-    match packing {
-        Packing::Gzip => {
-            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-            e.write_all(tar).unwrap();
-            e.finish().unwrap()
-        }
-        Packing::Zstd => zstd::encode_all(tar, 3).unwrap(),
-    }
+    fixture: FixtureImage,
 }
 
 fn test_image(packing: Packing, arch: &str) -> TestImage {
-    let big = vec![7u8; 50_000];
-    let tars = [
-        layer_tar(&[("etc/app.conf", b"x=1\n"), ("opt/big.bin", &big)]),
-        layer_tar(&[("opt/.wh.big.bin", b""), ("etc/app.conf", b"x=2\n")]),
-    ];
-    let layer_type = match packing {
-        Packing::Gzip => "application/vnd.oci.image.layer.v1.tar+gzip",
-        Packing::Zstd => "application/vnd.oci.image.layer.v1.tar+zstd",
-    };
-    let layers: Vec<(Digest, Vec<u8>)> = tars
-        .iter()
-        .map(|t| {
-            let blob = pack(t, packing);
-            (Digest::sha256_of(&blob), blob)
-        })
-        .collect();
-    let diff_ids: Vec<String> = tars
-        .iter()
-        .map(|t| Digest::sha256_of(t).to_string())
-        .collect();
-    let config = serde_json::to_vec(&serde_json::json!({
-        "architecture": arch, "os": "linux",
-        "rootfs": {"type": "layers", "diff_ids": diff_ids},
-        "history": [{"created_by": "COPY . /"}, {"created_by": "RUN rm /opt/big.bin"}],
-    }))
-    .unwrap();
-    let config_digest = Digest::sha256_of(&config);
-    let manifest = serde_json::to_vec(&serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": media::OCI_MANIFEST,
-        "config": {"mediaType": media::OCI_CONFIG, "digest": config_digest, "size": config.len()},
-        "layers": layers.iter().map(|(d, b)| serde_json::json!(
-            {"mediaType": layer_type, "digest": d, "size": b.len()})).collect::<Vec<_>>(),
-    }))
-    .unwrap();
+    let fixture = FixtureImage::new(packing, arch);
+    let d = |s: &str| s.parse::<Digest>().unwrap();
     TestImage {
-        manifest: (Digest::sha256_of(&manifest), manifest),
-        config: (config_digest, config),
-        layers,
+        layers: fixture
+            .layers
+            .iter()
+            .map(|(g, b)| (d(g), b.clone()))
+            .collect(),
+        config: (d(&fixture.config.0), fixture.config.1.clone()),
+        manifest: (d(&fixture.manifest.0), fixture.manifest.1.clone()),
+        fixture,
     }
 }
 
 /// Routes for `image` under `tag` (and its digest).
-fn serve(mut b: RegistryBuilder, image: &TestImage, tag: &str) -> RegistryBuilder {
-    let manifest = Route::ok(media::OCI_MANIFEST, image.manifest.1.clone())
-        .with_header("Docker-Content-Digest", &image.manifest.0.to_string());
-    b = b
-        .route(&format!("/v2/{REPO}/manifests/{tag}"), manifest.clone())
-        .route(
-            &format!("/v2/{REPO}/manifests/{}", image.manifest.0),
-            manifest,
-        )
-        .route(
-            &format!("/v2/{REPO}/blobs/{}", image.config.0),
-            Route::ok("application/octet-stream", image.config.1.clone()),
-        );
-    for (d, blob) in &image.layers {
-        b = b.route(
-            &format!("/v2/{REPO}/blobs/{d}"),
-            Route::ok("application/octet-stream", blob.clone()),
-        );
-    }
-    b
+fn serve(b: RegistryBuilder, image: &TestImage, tag: &str) -> RegistryBuilder {
+    image.fixture.serve(b, REPO, tag)
 }
 
 fn options(config_dir: Option<&Path>) -> RegistryOptions {

@@ -410,3 +410,136 @@ fn basic(user: &str, password: &str) -> String {
     }
     out
 }
+
+/// How a fixture image's layers are compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Packing {
+    /// gzip (`tar+gzip`).
+    Gzip,
+    /// zstd (`tar+zstd`).
+    Zstd,
+}
+
+/// A small OCI image to serve: two layers (the second deletes a 50 kB file of the first and
+/// rewrites another), its config and its manifest, with their digests (`sha256:<hex>`).
+#[derive(Debug, Clone)]
+pub struct FixtureImage {
+    /// `(digest, blob)` per layer, bottom first.
+    pub layers: Vec<(String, Vec<u8>)>,
+    /// `(digest, bytes)` of the config.
+    pub config: (String, Vec<u8>),
+    /// `(digest, bytes)` of the manifest.
+    pub manifest: (String, Vec<u8>),
+}
+
+/// The OCI manifest media type.
+pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+/// The OCI index media type.
+pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+
+/// `sha256:<hex>` of `bytes`.
+pub fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    let raw = sha2::Sha256::digest(bytes);
+    let mut out = String::from("sha256:");
+    for b in raw.iter() {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+fn layer_tar(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (path, data) in files {
+        let mut h = tar::Header::new_ustar();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_mtime(1_700_000_000);
+        h.set_entry_type(tar::EntryType::Regular);
+        b.append_data(&mut h, path, *data).expect("tar in memory");
+    }
+    b.into_inner().expect("tar in memory")
+}
+
+fn pack(tar: &[u8], packing: Packing) -> Vec<u8> {
+    match packing {
+        Packing::Gzip => {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(tar).expect("gzip in memory");
+            e.finish().expect("gzip in memory")
+        }
+        Packing::Zstd => zstd::encode_all(tar, 3).expect("zstd in memory"),
+    }
+}
+
+impl FixtureImage {
+    /// The image for `arch` (`amd64`, `arm64`) with layers packed as `packing`.
+    pub fn new(packing: Packing, arch: &str) -> FixtureImage {
+        let big = vec![7u8; 50_000];
+        let tars = [
+            layer_tar(&[("etc/app.conf", b"x=1\n"), ("opt/big.bin", &big)]),
+            layer_tar(&[("opt/.wh.big.bin", b""), ("etc/app.conf", b"x=2\n")]),
+        ];
+        let layer_type = match packing {
+            Packing::Gzip => "application/vnd.oci.image.layer.v1.tar+gzip",
+            Packing::Zstd => "application/vnd.oci.image.layer.v1.tar+zstd",
+        };
+        let layers: Vec<(String, Vec<u8>)> = tars
+            .iter()
+            .map(|t| {
+                let blob = pack(t, packing);
+                (sha256(&blob), blob)
+            })
+            .collect();
+        let diff_ids: Vec<String> = tars.iter().map(|t| format!("\"{}\"", sha256(t))).collect();
+        let config = format!(
+            r#"{{"architecture":"{arch}","os":"linux","rootfs":{{"type":"layers","diff_ids":[{}]}},"history":[{{"created_by":"COPY . /"}},{{"created_by":"RUN rm /opt/big.bin"}}]}}"#,
+            diff_ids.join(",")
+        )
+        .into_bytes();
+        let config_digest = sha256(&config);
+        let layer_entries: Vec<String> = layers
+            .iter()
+            .map(|(d, b)| {
+                format!(
+                    r#"{{"mediaType":"{layer_type}","digest":"{d}","size":{}}}"#,
+                    b.len()
+                )
+            })
+            .collect();
+        let manifest = format!(
+            r#"{{"schemaVersion":2,"mediaType":"{OCI_MANIFEST}","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{config_digest}","size":{}}},"layers":[{}]}}"#,
+            config.len(),
+            layer_entries.join(",")
+        )
+        .into_bytes();
+        FixtureImage {
+            manifest: (sha256(&manifest), manifest),
+            config: (config_digest, config),
+            layers,
+        }
+    }
+
+    /// Serves the image in `repo` under `tag` and under its manifest digest.
+    pub fn serve(&self, mut b: RegistryBuilder, repo: &str, tag: &str) -> RegistryBuilder {
+        let manifest = Route::ok(OCI_MANIFEST, self.manifest.1.clone())
+            .with_header("Docker-Content-Digest", &self.manifest.0);
+        b = b
+            .route(&format!("/v2/{repo}/manifests/{tag}"), manifest.clone())
+            .route(
+                &format!("/v2/{repo}/manifests/{}", self.manifest.0),
+                manifest,
+            )
+            .route(
+                &format!("/v2/{repo}/blobs/{}", self.config.0),
+                Route::ok("application/octet-stream", self.config.1.clone()),
+            );
+        for (d, blob) in &self.layers {
+            b = b.route(
+                &format!("/v2/{repo}/blobs/{d}"),
+                Route::ok("application/octet-stream", blob.clone()),
+            );
+        }
+        b
+    }
+}
