@@ -2,11 +2,12 @@
 //! whether an image is local (`GET /images/NAME/json`) and its export (`GET /images/NAME/get`,
 //! the stream `docker save` writes), as a kasane-image [`Source`].
 //!
-//! The export is spooled to an unlinked-on-drop temporary file before it is read: the engine
-//! writes `manifest.json` (which orders the layers) at the end of the stream, and the commands
-//! that show or extract file contents (`explore`, `export`, `squash`) read layer blobs again
-//! later, which needs random access. The spool lives in `$TMPDIR` and is deleted when the source
-//! is dropped.
+//! Two ways to read the export: [`read_from_engine`] streams it in one pass into an [`Image`]
+//! with no copy on disk (the engine writes `manifest.json`, which orders the layers, at the end,
+//! so every layer is read as it passes and ordered afterwards; what `analyze`, `layers` and
+//! `diff` need). [`DaemonSource`] spools it to a temporary file first, because the commands that
+//! show or extract file contents (`explore`, `export`, `squash`) read layer blobs again later,
+//! which needs random access; the spool lives in `$TMPDIR` and is deleted with the source.
 
 use std::fmt;
 use std::io::{self, Read};
@@ -16,7 +17,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use kasane_image::{ArchiveSource, Digest, Error, LayerBlob, ResolvedImage, Selector, Source};
+use kasane_image::{
+    ArchiveSource, Digest, Error, Image, ImageReadOptions, LayerBlob, Progress, ResolvedImage,
+    Selector, Source,
+};
 
 use crate::error::RemoteError;
 use crate::http1::{self, Stream};
@@ -230,6 +234,60 @@ fn engine_message(body: &[u8]) -> String {
         .unwrap_or_default()
 }
 
+/// The export of `name`, with `observer` watching its bytes (as one transfer named by the image
+/// ID). Exported by ID, so a tag moved meanwhile cannot swap the image under the reader.
+fn observed_export(
+    client: &EngineClient,
+    name: &str,
+    observer: Option<Arc<dyn TransferObserver>>,
+) -> Result<Box<dyn Read + Send>, RemoteError> {
+    let image = client
+        .inspect(name)?
+        .ok_or_else(|| RemoteError::NoSuchLocalImage {
+            endpoint: client.endpoint.to_string(),
+            name: name.to_owned(),
+        })?;
+    let export = client.export(&image.id)?;
+    Ok(match (observer, image.id.parse::<Digest>()) {
+        (Some(o), Ok(id)) => Box::new(ObservedReader::new(export, id, None, o)),
+        _ => Box::new(export),
+    })
+}
+
+/// Reads image `name` from the engine in one pass over its export, with no copy on disk.
+pub fn read_from_engine(
+    client: &EngineClient,
+    name: &str,
+    selector: &Selector,
+    options: ImageReadOptions,
+    progress: &dyn Progress,
+    observer: Option<Arc<dyn TransferObserver>>,
+) -> Result<Image, Error> {
+    let export = observed_export(client, name, observer)?;
+    let described = format!("docker-daemon:{name}");
+    let by_platform = Selector {
+        tag: None,
+        platform: selector.platform.clone(),
+    };
+    let mut image = kasane_image::source::read_archive_stream(
+        io::BufReader::with_capacity(256 * 1024, export),
+        &described,
+        &by_platform,
+        options,
+        progress,
+    )
+    .map_err(|e| match e {
+        // The stream is the engine's connection: say so.
+        Error::Io { path, source } => Error::Io {
+            path: format!("{path} (from {})", client.endpoint),
+            source,
+        },
+        e => e,
+    })?;
+    image.name = Some(name.to_owned());
+    Ok(image)
+}
+
 /// An image in the local engine, read through its export.
 #[derive(Debug)]
 pub struct DaemonSource {
@@ -248,18 +306,7 @@ impl DaemonSource {
         name: &str,
         observer: Option<Arc<dyn TransferObserver>>,
     ) -> Result<DaemonSource, RemoteError> {
-        let image = client
-            .inspect(name)?
-            .ok_or_else(|| RemoteError::NoSuchLocalImage {
-                endpoint: client.endpoint.to_string(),
-                name: name.to_owned(),
-            })?;
-        // Export by ID so a tag moved meanwhile cannot swap the image under us.
-        let export = client.export(&image.id)?;
-        let mut export: Box<dyn Read + Send> = match (observer, image.id.parse::<Digest>()) {
-            (Some(o), Ok(id)) => Box::new(ObservedReader::new(export, id, None, o)),
-            _ => Box::new(export),
-        };
+        let mut export = observed_export(client, name, observer)?;
         let mut spool = tempfile::Builder::new()
             .prefix(".kasane-daemon-export-")
             .suffix(".tar")

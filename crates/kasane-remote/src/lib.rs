@@ -32,7 +32,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use engine::{DaemonSource, Endpoint, EngineClient};
+pub use engine::{DaemonSource, Endpoint, EngineClient, read_from_engine};
 pub use error::RemoteError;
 pub use reference::Reference;
 pub use registry::{RegistryClient, RegistryOptions};
@@ -104,15 +104,37 @@ pub struct LiveOptions {
     pub observer: Option<Arc<dyn TransferObserver>>,
 }
 
-/// Opens the source `input` names.
-pub fn open(input: &LiveInput, options: &LiveOptions) -> Result<Box<dyn Source>, RemoteError> {
-    let engine = || -> Result<EngineClient, RemoteError> {
-        let endpoint = match &options.engine {
-            Some(e) => e.clone(),
-            None => Endpoint::from_env()?,
-        };
-        Ok(EngineClient::new(endpoint, Duration::from_secs(60)))
+/// Where a live input will be read from.
+#[derive(Debug)]
+pub enum Located {
+    /// The local engine has it.
+    Engine {
+        /// The engine.
+        client: EngineClient,
+        /// The name to export.
+        name: String,
+    },
+    /// A registry.
+    Registry {
+        /// The image.
+        reference: Reference,
+        /// The bare name that was not found in the local engine, if that is why.
+        fallback_from: Option<String>,
+    },
+}
+
+fn engine_client(options: &LiveOptions) -> Result<EngineClient, RemoteError> {
+    let endpoint = match &options.engine {
+        Some(e) => e.clone(),
+        None => Endpoint::from_env()?,
     };
+    Ok(EngineClient::new(endpoint, Duration::from_secs(60)))
+}
+
+/// Decides where `input` is read from: `docker-daemon:` the engine, `docker://` the registry, a
+/// bare name the engine when it has the image (and `--save` is not asked for), else the
+/// registry.
+pub fn locate(input: &LiveInput, options: &LiveOptions) -> Result<Located, RemoteError> {
     match input {
         LiveInput::Daemon(name) => {
             if options.save.is_some() {
@@ -121,32 +143,80 @@ pub fn open(input: &LiveInput, options: &LiveOptions) -> Result<Box<dyn Source>,
                     detail: "--save works with registry references (docker://...) only".to_owned(),
                 });
             }
-            Ok(Box::new(DaemonSource::open(
-                &engine()?,
-                name,
-                options.observer.clone(),
-            )?))
+            Ok(Located::Engine {
+                client: engine_client(options)?,
+                name: name.clone(),
+            })
         }
-        LiveInput::Registry(reference) => registry_source(reference, options),
+        LiveInput::Registry(reference) => Ok(Located::Registry {
+            reference: reference.clone(),
+            fallback_from: None,
+        }),
         LiveInput::Bare(name, reference) => {
             // The local engine first, as `docker run` does; when it is not there (or has no such
             // image), the registry.
             if options.save.is_none()
-                && let Ok(client) = engine()
+                && let Ok(client) = engine_client(options)
                 && let Ok(Some(_)) = client.inspect(name)
             {
-                return Ok(Box::new(DaemonSource::open(
-                    &client,
-                    name,
-                    options.observer.clone(),
-                )?));
+                return Ok(Located::Engine {
+                    client,
+                    name: name.clone(),
+                });
             }
-            Ok(Box::new(RegistryFallback {
-                name: name.clone(),
-                inner: registry_source(reference, options)?,
-            }))
+            Ok(Located::Registry {
+                reference: reference.clone(),
+                fallback_from: Some(name.clone()),
+            })
         }
     }
+}
+
+/// Opens the source `input` names (see [`locate`]). The engine's export is spooled to a
+/// temporary file ([`DaemonSource`]); [`read_from_engine`] reads it without one when no layer
+/// needs reading twice.
+pub fn open(input: &LiveInput, options: &LiveOptions) -> Result<Box<dyn Source>, RemoteError> {
+    match locate(input, options)? {
+        Located::Engine { client, name } => Ok(Box::new(DaemonSource::open(
+            &client,
+            &name,
+            options.observer.clone(),
+        )?)),
+        Located::Registry {
+            reference,
+            fallback_from,
+        } => {
+            let source = registry_source(&reference, options)?;
+            Ok(match fallback_from {
+                Some(name) => Box::new(RegistryFallback {
+                    name,
+                    inner: source,
+                }),
+                None => source,
+            })
+        }
+    }
+}
+
+fn registry_source(
+    reference: &Reference,
+    options: &LiveOptions,
+) -> Result<Box<dyn Source>, RemoteError> {
+    let mut source = RegistrySource::new(reference.clone(), &options.registry);
+    if let Some(dir) = &options.save {
+        source = source.save_to(dir)?;
+    }
+    if let Some(observer) = &options.observer {
+        source = source.observe(Arc::clone(observer));
+    }
+    Ok(Box::new(source))
+}
+
+/// Parses `bytes` as the engine's HTTP response (head and de-framed body). For the fuzz target
+/// only: the engine client reads responses from its socket the same way.
+#[doc(hidden)]
+pub fn read_engine_response(bytes: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
+    http1::parse_canned(bytes)
 }
 
 /// The registry, read because the local engine did not have a bare name: failures to find the
@@ -181,25 +251,4 @@ impl Source for RegistryFallback {
     ) -> Result<Box<dyn std::io::Read + Send + '_>, kasane_image::Error> {
         self.inner.open_blob(blob)
     }
-}
-
-fn registry_source(
-    reference: &Reference,
-    options: &LiveOptions,
-) -> Result<Box<dyn Source>, RemoteError> {
-    let mut source = RegistrySource::new(reference.clone(), &options.registry);
-    if let Some(dir) = &options.save {
-        source = source.save_to(dir)?;
-    }
-    if let Some(observer) = &options.observer {
-        source = source.observe(Arc::clone(observer));
-    }
-    Ok(Box::new(source))
-}
-
-/// Parses `bytes` as the engine's HTTP response (head and de-framed body). For the fuzz target
-/// only: the engine client reads responses from its socket the same way.
-#[doc(hidden)]
-pub fn read_engine_response(bytes: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
-    http1::parse_canned(bytes)
 }

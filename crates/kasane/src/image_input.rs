@@ -59,9 +59,66 @@ impl Default for RegistryArgs {
 }
 
 impl ImageArgs {
-    /// Reads the image, showing progress on stderr when it is a terminal.
+    /// Reads the image, showing progress on stderr when it is a terminal. An image in the local
+    /// engine is streamed from its export with no copy on disk.
     pub(crate) fn read(&self) -> anyhow::Result<Image> {
+        if let Some(live) = self.live_input()? {
+            let options = self.live_options();
+            if let kasane_remote::Located::Engine { client, name } =
+                kasane_remote::locate(&live, &options)?
+            {
+                let progress = TerminalProgress::new(self.show_progress());
+                let image = kasane_remote::read_from_engine(
+                    &client,
+                    &name,
+                    &Selector {
+                        tag: None,
+                        platform: self.platform()?,
+                    },
+                    self.read_options(),
+                    &progress,
+                    options.observer.clone(),
+                );
+                progress.clear();
+                return Ok(image?);
+            }
+        }
         Ok(self.read_with_source()?.1)
+    }
+
+    fn show_progress(&self) -> bool {
+        !self.quiet && std::io::stderr().is_terminal()
+    }
+
+    fn read_options(&self) -> ImageReadOptions {
+        ImageReadOptions {
+            verify_compressed_diff_ids: self.verify_diff_ids,
+            ..ImageReadOptions::default()
+        }
+    }
+
+    fn platform(&self) -> anyhow::Result<Option<Platform>> {
+        self.platform
+            .as_deref()
+            .map(|p| {
+                Platform::parse(p)
+                    .with_context(|| format!("--platform `{p}`: expected os/arch[/variant]"))
+            })
+            .transpose()
+    }
+
+    fn live_options(&self) -> LiveOptions {
+        let observer: Arc<dyn TransferObserver> = Arc::new(TransferBars::new(self.show_progress()));
+        LiveOptions {
+            registry: RegistryOptions {
+                insecure: self.registry.insecure,
+                timeout: Duration::from_secs(self.registry.timeout.max(1)),
+                ..RegistryOptions::default()
+            },
+            engine: None,
+            save: self.save.clone(),
+            observer: Some(observer),
+        }
     }
 
     /// Opens the image's source and resolves the selected image in it (no layer is read yet).
@@ -74,27 +131,9 @@ impl ImageArgs {
     }
 
     fn open(&self) -> anyhow::Result<(Box<dyn kasane_image::Source>, Selector)> {
-        let platform = match &self.platform {
-            Some(p) => Some(
-                Platform::parse(p)
-                    .with_context(|| format!("--platform `{p}`: expected os/arch[/variant]"))?,
-            ),
-            None => None,
-        };
+        let platform = self.platform()?;
         if let Some(live) = self.live_input()? {
-            let show = !self.quiet && std::io::stderr().is_terminal();
-            let observer: Arc<dyn TransferObserver> = Arc::new(TransferBars::new(show));
-            let options = LiveOptions {
-                registry: RegistryOptions {
-                    insecure: self.registry.insecure,
-                    timeout: Duration::from_secs(self.registry.timeout.max(1)),
-                    ..RegistryOptions::default()
-                },
-                engine: None,
-                save: self.save.clone(),
-                observer: Some(observer),
-            };
-            let source = kasane_remote::open(&live, &options)?;
+            let source = kasane_remote::open(&live, &self.live_options())?;
             return Ok((
                 source,
                 Selector {
@@ -134,15 +173,11 @@ impl ImageArgs {
         &self,
     ) -> anyhow::Result<(Box<dyn kasane_image::Source>, Image)> {
         let (source, selector) = self.open()?;
-        let options = ImageReadOptions {
-            verify_compressed_diff_ids: self.verify_diff_ids,
-            ..ImageReadOptions::default()
-        };
         // Registry reads show one line per layer (the transfer bars) instead.
         let live = source.describe().starts_with("docker://");
-        let show = !self.quiet && !live && std::io::stderr().is_terminal();
-        let progress = TerminalProgress::new(show);
-        let image = kasane_image::read_image(source.as_ref(), &selector, options, &progress);
+        let progress = TerminalProgress::new(self.show_progress() && !live);
+        let image =
+            kasane_image::read_image(source.as_ref(), &selector, self.read_options(), &progress);
         progress.clear();
         Ok((source, image?))
     }
