@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::io::{self, Read};
 use std::sync::mpsc;
 
-use super::files::{ImageFiles, Opened};
+use super::files::{ImageFiles, Opened, member_link_target};
 use super::oci::JSON_LIMIT;
 use super::resolve::{FormatHint, digest_from_name, resolve_files};
 use super::{ImageFormat, Selector};
@@ -90,7 +90,7 @@ pub fn read_archive_stream(
         match entry.header().entry_type() {
             tar::EntryType::Regular | tar::EntryType::Continuous => {}
             tar::EntryType::Symlink | tar::EntryType::Link => {
-                if let Some(target) = link_target(&path, &entry) {
+                if let Some(target) = member_link_target(&path, &entry) {
                     files.links.insert(key, target);
                 }
                 continue;
@@ -267,27 +267,6 @@ fn read_some(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
         }
     }
     Ok(n)
-}
-
-/// Where a link member points, as a normalised path inside the archive.
-fn link_target<R: Read>(path: &ImagePath, entry: &tar::Entry<'_, R>) -> Option<String> {
-    let target = entry.link_name_bytes()?;
-    // Symlinks resolve against the member's directory, hard links against the archive root.
-    let joined =
-        if entry.header().entry_type() == tar::EntryType::Symlink && !target.starts_with(b"/") {
-            let mut j = path
-                .parent()
-                .unwrap_or_else(ImagePath::root)
-                .as_bytes()
-                .to_vec();
-            j.push(b'/');
-            j.extend_from_slice(&target);
-            j
-        } else {
-            target.into_owned()
-        };
-    let (t, _) = ImagePath::normalize(&joined).ok()?;
-    Some(String::from_utf8_lossy(t.as_bytes()).into_owned())
 }
 
 /// A layer error kept for a member, reported again for each layer that references it.
