@@ -67,7 +67,8 @@ impl ImageArgs {
             if let kasane_remote::Located::Engine { client, name } =
                 kasane_remote::locate(&live, &options)?
             {
-                let progress = TerminalProgress::new(self.show_progress());
+                // The export's transfer line is the progress: layers are read as it arrives.
+                let progress = TerminalProgress::new(false);
                 let image = kasane_remote::read_from_engine(
                     &client,
                     &name,
