@@ -4,6 +4,9 @@
 /// Why a live image could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum RemoteError {
+    /// The reference itself is malformed.
+    #[error(transparent)]
+    Reference(#[from] crate::reference::ReferenceError),
     /// The registry could not be reached or the connection failed.
     #[error("registry {registry}: {what}: {detail}")]
     Transport {

@@ -60,11 +60,7 @@ impl LiveInput {
             return Some(
                 Reference::parse(rest)
                     .map(LiveInput::Registry)
-                    .map_err(|e| RemoteError::Protocol {
-                        registry: "?".to_owned(),
-                        what: "reference".to_owned(),
-                        detail: e.to_string(),
-                    }),
+                    .map_err(RemoteError::from),
             );
         }
         let rest = input.strip_prefix("docker-daemon:")?;
@@ -250,5 +246,47 @@ impl Source for RegistryFallback {
         blob: &kasane_image::LayerBlob,
     ) -> Result<Box<dyn std::io::Read + Send + '_>, kasane_image::Error> {
         self.inner.open_blob(blob)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_live_inputs() {
+        assert!(matches!(
+            LiveInput::parse_prefixed("docker://127.0.0.1:5000/app:1"),
+            Some(Ok(LiveInput::Registry(r))) if r.repository == "app"
+        ));
+        assert_eq!(
+            LiveInput::parse_prefixed("docker-daemon:app:1")
+                .unwrap()
+                .unwrap(),
+            LiveInput::Daemon("app:1".into())
+        );
+        assert_eq!(
+            LiveInput::parse_prefixed("docker-daemon://app")
+                .unwrap()
+                .unwrap(),
+            LiveInput::Daemon("app".into())
+        );
+        assert!(
+            LiveInput::parse_prefixed("docker-daemon:")
+                .unwrap()
+                .is_err()
+        );
+        let bad = LiveInput::parse_prefixed("docker://Bad/Name")
+            .unwrap()
+            .unwrap_err();
+        assert!(
+            bad.to_string()
+                .contains("`Bad/Name` is not an image reference"),
+            "{bad}"
+        );
+        assert!(LiveInput::parse_prefixed("oci:dir").is_none());
+        assert!(LiveInput::bare("app.tar").is_none());
+        assert!(LiveInput::bare("./x").is_none());
+        assert!(matches!(LiveInput::bare("app:1"), Some(LiveInput::Bare(n, _)) if n == "app:1"));
     }
 }

@@ -79,11 +79,7 @@ impl Reference {
             "index.docker.io" | "registry-1.docker.io" => DOCKER_HUB.to_owned(),
             _ => registry,
         };
-        let host_ok = !registry.is_empty()
-            && registry
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
-        if !host_ok {
+        if !host_is_valid(&registry) {
             return Err(err("bad registry host"));
         }
         let repository = if registry == DOCKER_HUB && !repository.contains('/') {
@@ -145,6 +141,33 @@ impl Reference {
     }
 }
 
+/// `host[:port]`: DNS labels or an `[IPv6]` literal, and a numeric port.
+fn host_is_valid(registry: &str) -> bool {
+    let (host, port) = match registry.rsplit_once(':') {
+        Some((h, p)) if !h.ends_with(':') && !p.contains(']') => (h, Some(p)),
+        _ => (registry, None),
+    };
+    let port_ok =
+        port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()));
+    let host_ok = if let Some(v6) = host.strip_prefix('[') {
+        v6.strip_suffix(']').is_some_and(|a| {
+            !a.is_empty()
+                && a.bytes()
+                    .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        })
+    } else {
+        !host.is_empty()
+            && host.split('.').all(|label| {
+                !label.is_empty()
+                    && !label.starts_with('-')
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            })
+    };
+    port_ok && host_ok
+}
+
 impl fmt::Display for Reference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.registry, self.repository)?;
@@ -195,6 +218,8 @@ mod tests {
         assert_eq!(z.tag.as_deref(), Some("latest"));
         assert!(!z.is_local());
         assert_eq!(r("localhost/app").registry, "localhost");
+        assert_eq!(r("[::1]:5000/app").registry, "[::1]:5000");
+        assert!(r("[::1]:5000/app").is_local());
     }
 
     #[test]
@@ -209,6 +234,11 @@ mod tests {
             "/abs/path",
             "reg.io/../x",
             "app:-x",
+            "./x",
+            "../x/y",
+            ".hidden/app",
+            "reg.io:port/app",
+            "[zz]:5000/app",
         ] {
             assert!(Reference::parse(bad).is_err(), "{bad}");
         }
