@@ -314,6 +314,28 @@ fn digest_mismatches_are_caught_for_manifests_and_layers() {
         "{e}"
     );
 
+    // A blob longer than its descriptor says: refused before a byte is read.
+    let (d0, blob0) = &image.layers[0];
+    let mut longer = blob0.clone();
+    longer.push(0);
+    let registry = serve(FakeRegistry::builder(), &image, "v1")
+        .route(
+            &format!("/v2/{REPO}/blobs/{d0}"),
+            Route::ok("application/octet-stream", longer),
+        )
+        .start();
+    let src = source(&registry, &format!("{REPO}:v1"), None);
+    let e = read(&src, None).unwrap_err().to_string();
+    assert!(
+        e.contains(&registry.host())
+            && e.contains(&format!(
+                "sends {} bytes but the manifest says {}",
+                blob0.len() + 1,
+                blob0.len()
+            )),
+        "{e}"
+    );
+
     // A manifest whose announced digest is not its content's.
     let lying = Route::ok(media::OCI_MANIFEST, image.manifest.1.clone()).with_header(
         "Docker-Content-Digest",
