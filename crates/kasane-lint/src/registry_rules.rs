@@ -460,7 +460,7 @@ out of the image with `RUN --mount=type=cache`. Removing it in a later RUN saves
     },
     APT_UPDATE_ALONE = {
         code: "KL302", name: "apt-update-alone", aliases: [],
-        category: Size, severity: Warning, enabled: true, fixable: false,
+        category: Size, severity: Warning, enabled: true, fixable: true,
         summary: "apt-get update in a RUN without the install that needs it",
         explanation: "The lists downloaded by a lone `apt-get update` stay in their own layer for \
 good, and the layer cache keeps reusing them: a later change to the install line runs against \
@@ -480,7 +480,7 @@ lands in the image (documentation tools, X libraries, ...). Install exactly what
     },
     REMOVED_IN_LATER_LAYER = {
         code: "KL304", name: "removed-in-later-layer", aliases: [],
-        category: Size, severity: Warning, enabled: true, fixable: false,
+        category: Size, severity: Warning, enabled: true, fixable: true,
         summary: "Files removed in a later layer than the one that added them",
         explanation: "Layers only add: deleting a file in a later RUN hides it (a whiteout) but \
 its bytes stay in the layer that created it, and every pull downloads them. Remove temporary \

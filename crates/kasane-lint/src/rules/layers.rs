@@ -6,7 +6,7 @@ use kasane_dockerfile::{Arguments, InstructionKind};
 use kasane_shell::package::{self, Action};
 use kasane_shell::{Connector, files};
 
-use super::list_words;
+use super::{list_words, moves};
 use crate::diagnostic::{Applicability, Edit, Fix, Span};
 use crate::engine::{LintOptions, Sink};
 use crate::model::{Model, join_path, span};
@@ -388,6 +388,7 @@ fn changes_in_run(
                 continue;
             }
             if let Some(a) = added.iter().find(|a| removes(&abs, a)) {
+                let fix = removal_fix(model, i, c, &abs, a);
                 let kind = model.instrs[a.instr].kind;
                 let size = a.bytes.map_or_else(String::new, |b| {
                     format!("; its {} stay in the image", human(b))
@@ -397,7 +398,7 @@ fn changes_in_run(
                         .cover(span(model.instrs[a.instr].span)),
                     format!("`{}` was added here", a.path),
                 );
-                sink.report(
+                let f = sink.report(
                     r::REMOVED_IN_LATER_LAYER,
                     run.span(w.span.clone()),
                     format!(
@@ -405,8 +406,9 @@ fn changes_in_run(
                         line_of(model, a.instr)
                     ),
                 )
-                .notes
-                .push(note);
+;
+                f.notes.push(note);
+                f.fix = fix;
             }
         }
         if let Some(inv) = package::invocation(c)
@@ -470,8 +472,10 @@ fn changes_in_run(
     }
 }
 
-/// Moves a lone `chmod MODE path` / `chown OWNER path` into `--chmod`/`--chown` of the COPY
-/// that added `path`, and deletes the RUN.
+/// KL305's fix. For files a COPY/ADD added: a lone `chmod MODE path` / `chown OWNER path`
+/// becomes `--chmod`/`--chown` of that COPY and the RUN goes. For files a RUN created: the
+/// command moves to the end of that RUN (safe when nothing between them could see the
+/// difference).
 fn chmod_fix(
     model: &Model<'_>,
     i: usize,
@@ -481,10 +485,24 @@ fn chmod_fix(
     command_count: usize,
 ) -> Option<Fix> {
     let source = &model.instrs[a.instr];
-    if command_count != 1
-        || !matches!(source.kind, InstructionKind::Copy | InstructionKind::Add)
-        || c.uses_sudo().is_some()
-    {
+    if c.uses_sudo().is_some() {
+        return None;
+    }
+    if source.kind == InstructionKind::Run {
+        let text = moves::command_text(model, i, c)?;
+        return move_command(
+            model,
+            i,
+            c,
+            a.instr,
+            format!(
+                "run it at the end of the RUN on line {} that created the files",
+                source.start_line()
+            ),
+            moves::quiet_between(model, a.instr, i, text),
+        );
+    }
+    if command_count != 1 || !matches!(source.kind, InstructionKind::Copy | InstructionKind::Add) {
         return None;
     }
     let spec = m.spec?.value.clone();
@@ -509,6 +527,120 @@ fn chmod_fix(
             Edit::delete(span(run.extent)),
         ],
     ))
+}
+
+/// Moves command `c` of RUN `i` to the end of the earlier RUN `to`: safe when `quiet` (nothing
+/// between them could see the difference), unsafe otherwise.
+fn move_command(
+    model: &Model<'_>,
+    i: usize,
+    c: &kasane_shell::Command,
+    to: usize,
+    description: String,
+    quiet: bool,
+) -> Option<Fix> {
+    let run = model.runs[i].as_ref()?;
+    let ci = run
+        .script
+        .commands
+        .iter()
+        .position(|x| std::ptr::eq(x, c))?;
+    let text = moves::command_text(model, i, c)?;
+    if to >= i || model.runs[to].as_ref().is_none_or(|r| r.heredoc) {
+        return None;
+    }
+    let (at, sep) = moves::append_point(model, to)?;
+    let mut edits = moves::remove_command(model, i, ci)?;
+    edits.push(Edit::insert(at, format!("{sep}{text}")));
+    let applicability = if quiet {
+        Applicability::Safe
+    } else {
+        Applicability::Unsafe
+    };
+    Some(Fix::new(description, applicability, edits))
+}
+
+/// KL304's fix for a single removed path. A file a RUN created: the `rm` moves into that RUN.
+/// A file a plain `COPY src dest` added just before this RUN: the COPY goes and this RUN
+/// mounts `src` at `dest` instead (BuildKit only, so unsafe).
+fn removal_fix(
+    model: &Model<'_>,
+    i: usize,
+    c: &kasane_shell::Command,
+    abs: &str,
+    a: &Added,
+) -> Option<Fix> {
+    if files::removed_paths(c).len() != 1 || c.uses_sudo().is_some() {
+        return None;
+    }
+    let source = &model.instrs[a.instr];
+    let text = moves::command_text(model, i, c)?;
+    match source.kind {
+        InstructionKind::Run if a.path == abs => move_command(
+            model,
+            i,
+            c,
+            a.instr,
+            format!(
+                "remove it at the end of the RUN on line {} that created it",
+                source.start_line()
+            ),
+            moves::quiet_between(model, a.instr, i, text),
+        ),
+        InstructionKind::Copy => {
+            let words = list_words(source);
+            let plain = |v: &str| {
+                !v.is_empty()
+                    && !v.contains(['*', '?', '[', '$', ',', '=', ' ', '"', '\'', '\\'])
+                    && !v.starts_with("<<")
+                    && !v.contains("://")
+            };
+            let Arguments::List(_) = &source.args else {
+                return None;
+            };
+            if !source.flags.is_empty()
+                || !source.heredocs.is_empty()
+                || words.len() != 2
+                || a.path != abs
+                || !plain(&words[0].value)
+                || words[0].value.ends_with('/')
+                || !plain(abs)
+                || !moves::inert_between(model, a.instr, i, "")
+            {
+                return None;
+            }
+            let run = model.runs[i].as_ref()?;
+            let ci = run
+                .script
+                .commands
+                .iter()
+                .position(|x| std::ptr::eq(x, c))?;
+            let mut edits = vec![Edit::delete(span(source.extent))];
+            if run.script.commands.len() == 1 {
+                // Copied and deleted with nothing in between: both go.
+                edits.push(Edit::delete(span(model.instrs[i].extent)));
+            } else {
+                edits.extend(moves::remove_command(model, i, ci)?);
+                edits.push(Edit::insert(
+                    span(model.instrs[i].keyword.span).end,
+                    format!(
+                        " --mount=type=bind,source={},target={abs},rw",
+                        words[0].value
+                    ),
+                ));
+            }
+            Some(Fix::new(
+                format!(
+                    "mount {} into this RUN instead of copying it on line {} (needs BuildKit)",
+                    words[0].value,
+                    source.start_line()
+                ),
+                Applicability::Unsafe,
+                edits,
+            ))
+        }
+        _ => None,
+    }
 }
 
 /// True for a COPY/ADD that copies the whole context (`.`, `./`, `*`).
