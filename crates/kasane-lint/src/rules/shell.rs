@@ -585,8 +585,8 @@ fn caches(ctx: &RunCtx<'_, '_>, invs: &[(usize, Invocation<'_>)], sink: &mut Sin
                     Later::Removal(k, rm) => move_removal_here(ctx, k, rm),
                     Later::AptUse => None,
                     Later::Nothing => append_fix(
-                        "rm -rf /var/lib/apt/lists/*",
-                        "remove the apt lists in the same RUN",
+                        "apt-get clean && rm -rf /var/lib/apt/lists/*",
+                        "clean apt's caches and remove its lists in the same RUN",
                     ),
                 };
                 report(
@@ -743,7 +743,11 @@ fn later_lists_removal(ctx: &RunCtx<'_, '_>) -> Later {
             {
                 return Later::Removal(k, ci);
             }
-            if mentions_apt(c) {
+            let cleans = package::invocation(c).is_some_and(|inv| {
+                matches!(inv.manager, Manager::AptGet | Manager::Apt)
+                    && inv.action == Action::CleanCache
+            });
+            if mentions_apt(c) && !cleans {
                 // A RUN that refreshes the lists first does not need the old ones.
                 let refreshes = package::invocation(c).is_some_and(|inv| {
                     matches!(inv.manager, Manager::AptGet | Manager::Apt)
@@ -774,10 +778,19 @@ fn move_removal_here(ctx: &RunCtx<'_, '_>, k: usize, rm: usize) -> Option<Fix> {
     }
     let (at, sep) = ctx.append_point()?;
     let mut edits = moves::remove_command(model, k, rm)?;
-    edits.push(Edit::insert(at, format!("{sep}{text}")));
+    // `apt-get clean` too: the package files and apt's binary caches in /var/cache/apt are
+    // as much a leftover as the lists (images without docker-clean keep them).
+    let cleaned = ctx.run.script.commands.iter().any(|c| {
+        package::invocation(c).is_some_and(|inv| {
+            matches!(inv.manager, Manager::AptGet | Manager::Apt)
+                && inv.action == Action::CleanCache
+        })
+    });
+    let clean = if cleaned { "" } else { "apt-get clean && " };
+    edits.push(Edit::insert(at, format!("{sep}{clean}{text}")));
     Some(Fix::new(
         format!(
-            "remove the apt lists in this RUN instead of in the RUN on line {}",
+            "clean apt's caches and remove its lists in this RUN instead of in the RUN on line {}",
             model.instrs[k].start_line()
         ),
         Applicability::Safe,
