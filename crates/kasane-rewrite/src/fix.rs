@@ -67,12 +67,12 @@ pub struct FixReport {
 
 /// Applies the selected fixes to `text` until none is left.
 pub fn fix(path: &str, text: &str, options: &FixOptions<'_>) -> Result<FixReport, RewriteError> {
-    kasane_dockerfile::parse(text)?;
     for id in &options.rules {
         if kasane_lint::registry::find(id).is_none() {
             return Err(RewriteError::UnknownRule(id.clone()));
         }
     }
+    kasane_dockerfile::parse(text)?;
     let config = Config {
         select: (!options.rules.is_empty()).then(|| options.rules.clone()),
         ..Config::default()

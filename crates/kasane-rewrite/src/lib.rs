@@ -27,10 +27,10 @@ pub use textdiff::unified_diff;
 #[non_exhaustive]
 pub enum RewriteError {
     /// The input does not parse as a Dockerfile.
-    #[error("the Dockerfile does not parse: {0}")]
+    #[error("the Dockerfile does not parse")]
     Parse(#[from] kasane_dockerfile::ParseError),
     /// The edits could not be applied, or their result does not parse (a bug in kasane).
-    #[error("internal error: {0}")]
+    #[error("internal error: the rewrite failed")]
     Edit(#[from] kasane_dockerfile::EditError),
     /// `--rule` named no known rule.
     #[error("unknown rule `{0}` (kasane lint --list-rules shows them)")]
