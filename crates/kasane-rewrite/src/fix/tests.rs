@@ -132,14 +132,17 @@ fn chmod_moves_into_the_run_that_created_the_files() {
     assert_eq!(r.text, src);
     assert!(r.skipped_unsafe.iter().any(|c| c.code == "KL305"));
     // A variable between: ENV could change what the command means.
-    let env = "FROM debian\nRUN git clone https://x.test/r.git /src\nENV M=755\nRUN chmod -R $M /src\n";
+    let env =
+        "FROM debian\nRUN git clone https://x.test/r.git /src\nENV M=755\nRUN chmod -R $M /src\n";
     assert!(fixed(env).changes.is_empty());
 }
 
 #[test]
 fn a_file_created_then_deleted_later_is_deleted_where_it_was_created() {
     assert_eq!(
-        text("FROM debian\nRUN curl -o /tmp/a.tgz https://x.test/a.tgz\nLABEL a=b\nRUN rm -f /tmp/a.tgz\n"),
+        text(
+            "FROM debian\nRUN curl -o /tmp/a.tgz https://x.test/a.tgz\nLABEL a=b\nRUN rm -f /tmp/a.tgz\n"
+        ),
         "FROM debian\nRUN curl -o /tmp/a.tgz https://x.test/a.tgz && rm -f /tmp/a.tgz\nLABEL a=b\n"
     );
     // A RUN in between might read it: unsafe.
@@ -181,7 +184,8 @@ fn copied_then_deleted_becomes_a_bind_mount_only_when_asked() {
 
 #[test]
 fn rule_selection_and_the_flag_fixes() {
-    let src = "FROM debian\nRUN apt-get update && apt-get install curl && rm -rf /var/lib/apt/lists/*\n";
+    let src =
+        "FROM debian\nRUN apt-get update && apt-get install curl && rm -rf /var/lib/apt/lists/*\n";
     // -y is safe; --no-install-recommends changes what is installed, so it needs asking.
     let r = fixed(src);
     assert_eq!(codes(&r), ["KL207"]);
@@ -210,7 +214,8 @@ fn rule_selection_and_the_flag_fixes() {
 
 #[test]
 fn heredocs_and_exec_form_survive_fixing() {
-    let src = "FROM debian\nRUN <<EOF\napt-get update\napt-get install -y curl\nEOF\nCMD [\"curl\"]\n";
+    let src =
+        "FROM debian\nRUN <<EOF\napt-get update\napt-get install -y curl\nEOF\nCMD [\"curl\"]\n";
     let r = fixed(src);
     assert!(r.text.contains("<<EOF\n"), "{}", r.text);
     assert!(r.text.ends_with("EOF\nCMD [\"curl\"]\n"), "{}", r.text);

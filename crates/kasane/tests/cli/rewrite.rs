@@ -5,11 +5,17 @@ use std::path::Path;
 use crate::{kasane, render};
 
 fn data() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cli/data/rewrite"))
+    Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/cli/data/rewrite"
+    ))
 }
 
 fn example() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/python-venv"))
+    Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/python-venv"
+    ))
 }
 
 fn run_in(dir: &Path, args: &[&str]) -> String {
@@ -26,12 +32,18 @@ fn merge_diff_exits_1_on_a_change_and_0_without() {
     insta::assert_snapshot!(run_in(data(), &["merge", "--diff"]));
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("Dockerfile"), "FROM a\nRUN b\n").unwrap();
-    insta::assert_snapshot!("merge_diff_nothing", run_in(dir.path(), &["merge", "--diff"]));
+    insta::assert_snapshot!(
+        "merge_diff_nothing",
+        run_in(dir.path(), &["merge", "--diff"])
+    );
 }
 
 #[test]
 fn merge_json() {
-    insta::assert_snapshot!(run_in(data(), &["merge", "--json", "--keep-cache-boundaries=false"]));
+    insta::assert_snapshot!(run_in(
+        data(),
+        &["merge", "--json", "--keep-cache-boundaries=false"]
+    ));
 }
 
 #[test]
@@ -54,16 +66,27 @@ fn in_place_and_output_files_and_a_second_run_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("Dockerfile");
     std::fs::copy(example().join("Dockerfile"), &path).unwrap();
-    let first = kasane().current_dir(dir.path()).args(["fix", "--in-place"]).output().unwrap();
+    let first = kasane()
+        .current_dir(dir.path())
+        .args(["fix", "--in-place"])
+        .output()
+        .unwrap();
     assert!(first.status.success(), "{}", render(&first));
     assert!(first.stdout.is_empty());
     let fixed = std::fs::read_to_string(&path).unwrap();
-    assert_ne!(fixed, std::fs::read_to_string(example().join("Dockerfile")).unwrap());
+    assert_ne!(
+        fixed,
+        std::fs::read_to_string(example().join("Dockerfile")).unwrap()
+    );
     insta::assert_snapshot!("fix_second_run", run_in(dir.path(), &["fix", "--in-place"]));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), fixed);
     // merge -o, then merge of the result: nothing more to merge.
     let out = dir.path().join("Merged");
-    let m = kasane().current_dir(dir.path()).args(["merge", "-o", "Merged"]).output().unwrap();
+    let m = kasane()
+        .current_dir(dir.path())
+        .args(["merge", "-o", "Merged"])
+        .output()
+        .unwrap();
     assert!(m.status.success(), "{}", render(&m));
     let merged = std::fs::read_to_string(&out).unwrap();
     let again = kasane()
@@ -112,5 +135,8 @@ fn reads_standard_input() {
         .write_all(b"FROM a\nLABEL a=1\nLABEL b=2\n")
         .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "FROM a\nLABEL a=1 \\\n    b=2\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "FROM a\nLABEL a=1 \\\n    b=2\n"
+    );
 }
