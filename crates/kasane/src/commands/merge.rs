@@ -267,6 +267,10 @@ fn summary(r: &MergeReport) -> Vec<String> {
 /// Writes through a temporary file in the same directory and a rename, so a failure never
 /// leaves a truncated file behind.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    // Not a regular file (`/dev/stdout`, a pipe): write into it, never replace it.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()));
+    }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
