@@ -464,7 +464,8 @@ out of the image with `RUN --mount=type=cache`. Removing it in a later RUN saves
         summary: "apt-get update in a RUN without the install that needs it",
         explanation: "The lists downloaded by a lone `apt-get update` stay in their own layer for \
 good, and the layer cache keeps reusing them: a later change to the install line runs against \
-stale lists and fails with 404s once the mirror moves on. Update, install and clean in one RUN.",
+stale lists and fails with 404s once the mirror moves on. Update, install and clean in one RUN. \
+The fix moves a RUN that only updates into the install RUN right after it.",
         bad: "FROM debian:bookworm\nRUN apt-get update\nRUN apt-get install -y curl\n",
         good: "FROM debian:bookworm\nRUN apt-get update && apt-get install -y curl \\\n    && rm -rf /var/lib/apt/lists/*\n",
     },
@@ -486,7 +487,9 @@ lands in the image (documentation tools, X libraries, ...). Install exactly what
 its bytes stay in the layer that created it, and every pull downloads them. Remove temporary \
 files in the same RUN that creates them, or download, unpack and clean in one RUN instead of \
 COPY/ADD followed by RUN. Only stages that end up in the image are checked: builder stages that \
-are only copied from do not ship their layers.",
+are only copied from do not ship their layers. The fix moves an `rm` into the RUN that created \
+the file (marked unsafe when a RUN in between might read it), or turns `COPY f` followed by a \
+RUN that uses and deletes it into `RUN --mount=type=bind` (unsafe: it needs BuildKit).",
         bad: "FROM alpine\nCOPY app.tar.gz /tmp/\nRUN tar -xzf /tmp/app.tar.gz -C /opt\nRUN rm /tmp/app.tar.gz\n",
         good: "FROM alpine\nRUN --mount=type=bind,source=app.tar.gz,target=/tmp/app.tar.gz tar -xzf /tmp/app.tar.gz -C /opt\n",
     },
