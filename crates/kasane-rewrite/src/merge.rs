@@ -442,8 +442,9 @@ fn shape(_df: &Dockerfile, ins: &Instruction) -> Result<(), Refused> {
     }
 }
 
+/// A URL or git source, or one whose value a variable decides (it may expand to a URL).
 fn is_remote(source: &str) -> bool {
-    source.contains("://") || source.starts_with("git@")
+    source.contains("://") || source.starts_with("git@") || source.contains('$')
 }
 
 fn flag_texts(ins: &Instruction) -> Vec<&str> {

@@ -489,17 +489,17 @@ fn chmod_fix(
         return None;
     }
     if source.kind == InstructionKind::Run {
-        let text = moves::command_text(model, i, c)?;
+        let target = m.targets.first()?;
         return move_command(
             model,
             i,
             c,
+            &target.value,
             a.instr,
             format!(
                 "run it at the end of the RUN on line {} that created the files",
                 source.start_line()
             ),
-            moves::quiet_between(model, a.instr, i, text),
         );
     }
     if command_count != 1 || !matches!(source.kind, InstructionKind::Copy | InstructionKind::Add) {
@@ -529,15 +529,17 @@ fn chmod_fix(
     ))
 }
 
-/// Moves command `c` of RUN `i` to the end of the earlier RUN `to`: safe when `quiet` (nothing
-/// between them could see the difference), unsafe otherwise.
+/// Moves command `c` of RUN `i`, which works on `path`, to the end of the earlier RUN `to`.
+/// Not offered when a command before it in its RUN, or a RUN between, names the file (it would
+/// run after the move and miss it). Safe when `c` is its RUN's first command and only config
+/// instructions lie between; unsafe otherwise (a RUN between may still touch the file).
 fn move_command(
     model: &Model<'_>,
     i: usize,
     c: &kasane_shell::Command,
+    path: &str,
     to: usize,
     description: String,
-    quiet: bool,
 ) -> Option<Fix> {
     let run = model.runs[i].as_ref()?;
     let ci = run
@@ -549,6 +551,26 @@ fn move_command(
     if to >= i || model.runs[to].as_ref().is_none_or(|r| r.heredoc) {
         return None;
     }
+    let name = path
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or(path);
+    if name.is_empty() {
+        return None;
+    }
+    let names = |c: &kasane_shell::Command| c.words.iter().any(|w| w.value.contains(name));
+    let earlier = run.script.commands[..ci].iter().any(names);
+    let between = (to + 1..i).any(|k| {
+        model.runs[k]
+            .as_ref()
+            .is_some_and(|r| r.script.commands.iter().any(names))
+            || (model.instrs[k].kind == InstructionKind::Run && model.runs[k].is_none())
+    });
+    if earlier || between {
+        return None;
+    }
+    let quiet = ci == 0 && moves::quiet_between(model, to, i, text);
     let (at, sep) = moves::append_point(model, to)?;
     let mut edits = moves::remove_command(model, i, ci)?;
     edits.push(Edit::insert(at, format!("{sep}{text}")));
@@ -574,18 +596,17 @@ fn removal_fix(
         return None;
     }
     let source = &model.instrs[a.instr];
-    let text = moves::command_text(model, i, c)?;
     match source.kind {
         InstructionKind::Run if a.path == abs => move_command(
             model,
             i,
             c,
+            abs,
             a.instr,
             format!(
                 "remove it at the end of the RUN on line {} that created it",
                 source.start_line()
             ),
-            moves::quiet_between(model, a.instr, i, text),
         ),
         InstructionKind::Copy => {
             let words = list_words(source);

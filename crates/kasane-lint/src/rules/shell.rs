@@ -582,7 +582,7 @@ fn caches(ctx: &RunCtx<'_, '_>, invs: &[(usize, Invocation<'_>)], sink: &mut Sin
                 if !lists_removed && !ctx.cache_mount_covers("/var/lib/apt/lists") =>
             {
                 let fix = match later_lists_removal(ctx) {
-                    Later::Removal(k, rm) => move_removal_here(ctx, k, rm),
+                    Later::Removal(k, rm, known) => move_removal_here(ctx, k, rm, known),
                     Later::AptUse => None,
                     Later::Nothing => append_fix(
                         "apt-get clean && rm -rf /var/lib/apt/lists/*",
@@ -704,8 +704,9 @@ fn caches(ctx: &RunCtx<'_, '_>, invs: &[(usize, Invocation<'_>)], sink: &mut Sin
 
 /// What the RUNs after an `apt-get update` do with the lists.
 enum Later {
-    /// RUN `.0` removes them with its command `.1`, and no RUN before that uses apt.
-    Removal(usize, usize),
+    /// RUN `.0` removes them with its command `.1`, and no RUN before that uses apt; `.2`:
+    /// every command between runs a program known not to use apt.
+    Removal(usize, usize, bool),
     /// A later RUN uses apt (and may need the lists) before any removal.
     AptUse,
     /// Nothing later in the stage touches them.
@@ -719,10 +720,78 @@ fn mentions_apt(c: &Command) -> bool {
     })
 }
 
+/// Programs that do not run apt behind one's back (a script or `make` might).
+fn apt_free(program: &str) -> bool {
+    matches!(
+        program,
+        "mkdir"
+            | "ln"
+            | "chmod"
+            | "chown"
+            | "chgrp"
+            | "echo"
+            | "printf"
+            | "touch"
+            | "cp"
+            | "mv"
+            | "rm"
+            | "rmdir"
+            | "unlink"
+            | "useradd"
+            | "adduser"
+            | "groupadd"
+            | "addgroup"
+            | "usermod"
+            | "sed"
+            | "true"
+            | "ls"
+            | "install"
+            | "test"
+            | "["
+            | "id"
+            | "env"
+            | "tee"
+            | "cat"
+            | "head"
+            | "tail"
+            | "tar"
+            | "gzip"
+            | "gunzip"
+            | "unzip"
+            | "xz"
+            | "bzip2"
+            | "zstd"
+            | "curl"
+            | "wget"
+            | "git"
+            | "find"
+            | "grep"
+            | "awk"
+            | "sort"
+            | "ldconfig"
+            | "setcap"
+            | "locale-gen"
+            | "localedef"
+            | "node"
+            | "npm"
+            | "yarn"
+            | "pnpm"
+            | "go"
+            | "cargo"
+            | "java"
+            | "mvn"
+            | "gradle"
+            | "gem"
+            | "bundle"
+    ) || program.starts_with("python")
+        || program.starts_with("pip")
+}
+
 /// The first later RUN in the stage that removes /var/lib/apt/lists, unless apt is used first.
 fn later_lists_removal(ctx: &RunCtx<'_, '_>) -> Later {
     let model = ctx.model;
     let stage = model.stage_of[ctx.i];
+    let mut known = true;
     for k in ctx.i + 1..model.instrs.len() {
         if model.stage_of[k] != stage
             || model.instrs[k].kind == kasane_dockerfile::InstructionKind::From
@@ -741,7 +810,7 @@ fn later_lists_removal(ctx: &RunCtx<'_, '_>) -> Later {
                 .iter()
                 .any(|p| p.value.starts_with("/var/lib/apt/lists"))
             {
-                return Later::Removal(k, ci);
+                return Later::Removal(k, ci, known);
             }
             let cleans = package::invocation(c).is_some_and(|inv| {
                 matches!(inv.manager, Manager::AptGet | Manager::Apt)
@@ -759,13 +828,15 @@ fn later_lists_removal(ctx: &RunCtx<'_, '_>) -> Later {
                     Later::AptUse
                 };
             }
+            known &= c.program().is_some_and(apt_free);
         }
     }
     Later::Nothing
 }
 
-/// Moves the lists removal `rm` of RUN `k` to the end of this RUN.
-fn move_removal_here(ctx: &RunCtx<'_, '_>, k: usize, rm: usize) -> Option<Fix> {
+/// Moves the lists removal `rm` of RUN `k` to the end of this RUN: safe when every command in
+/// between is `known` not to use apt.
+fn move_removal_here(ctx: &RunCtx<'_, '_>, k: usize, rm: usize, known: bool) -> Option<Fix> {
     let model = ctx.model;
     let c = &model.runs[k].as_ref()?.script.commands[rm];
     let text = moves::command_text(model, k, c)?;
@@ -793,7 +864,11 @@ fn move_removal_here(ctx: &RunCtx<'_, '_>, k: usize, rm: usize) -> Option<Fix> {
             "clean apt's caches and remove its lists in this RUN instead of in the RUN on line {}",
             model.instrs[k].start_line()
         ),
-        Applicability::Safe,
+        if known {
+            Applicability::Safe
+        } else {
+            Applicability::Unsafe
+        },
         edits,
     ))
 }

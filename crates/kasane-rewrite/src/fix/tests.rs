@@ -107,13 +107,22 @@ fn lists_are_not_removed_before_a_later_run_that_needs_them() {
 }
 
 #[test]
+fn a_cleanup_moves_past_unknown_programs_only_when_asked() {
+    // `./deps.sh` may run apt-get itself and need the lists.
+    let src = "FROM debian\nRUN apt-get update && apt-get install -y make\nRUN ./deps.sh\nRUN rm -rf /var/lib/apt/lists/*\n";
+    let r = fixed(src);
+    assert_eq!(r.text, src);
+    assert_eq!(r.skipped_unsafe[0].code, "KL301");
+}
+
+#[test]
 fn a_cleanup_inside_a_longer_run_moves_without_its_neighbours() {
     let r = fixed(
-        "FROM debian\nRUN apt-get update && apt-get install -y make\nRUN make -v && rm -rf /var/lib/apt/lists/* && echo ok\n",
+        "FROM debian\nRUN apt-get update && apt-get install -y git\nRUN git --version && rm -rf /var/lib/apt/lists/* && echo ok\n",
     );
     assert_eq!(
         r.text,
-        "FROM debian\nRUN apt-get update && apt-get install -y make && apt-get clean && rm -rf /var/lib/apt/lists/*\nRUN make -v && echo ok\n"
+        "FROM debian\nRUN apt-get update && apt-get install -y git && apt-get clean && rm -rf /var/lib/apt/lists/*\nRUN git --version && echo ok\n"
     );
 }
 
@@ -126,8 +135,18 @@ fn chmod_moves_into_the_run_that_created_the_files() {
     );
     assert_eq!(codes(&r), ["KL305"]);
     assert!(!r.changes[0].is_unsafe);
-    // With a RUN between that may add files, moving it is unsafe: reported, not applied.
+    // A RUN between that names the directory adds to it: no fix at all.
     let src = "FROM debian\nRUN python3 -m venv /opt/venv\nRUN /opt/venv/bin/pip install --no-cache-dir x\nRUN chmod -R go-w /opt/venv\n";
+    let r = fixed_with(
+        src,
+        &FixOptions {
+            allow_unsafe: true,
+            ..FixOptions::default()
+        },
+    );
+    assert!(!codes(&r).contains(&"KL305"), "{:?}", r.changes);
+    // One that does not name it may still add files: unsafe, reported, not applied.
+    let src = "FROM debian\nRUN python3 -m venv /opt/venv\nRUN make install\nRUN chmod -R go-w /opt/venv\n";
     let r = fixed(src);
     assert_eq!(r.text, src);
     assert!(r.skipped_unsafe.iter().any(|c| c.code == "KL305"));
@@ -145,12 +164,29 @@ fn a_file_created_then_deleted_later_is_deleted_where_it_was_created() {
         ),
         "FROM debian\nRUN curl -o /tmp/a.tgz https://x.test/a.tgz && rm -f /tmp/a.tgz\nLABEL a=b\n"
     );
-    // A RUN in between might read it: unsafe.
-    let src = "FROM debian\nRUN curl -o /tmp/a.tgz https://x.test/a.tgz\nRUN tar -xzf /tmp/a.tgz -C /opt\nRUN rm /tmp/a.tgz\n";
+    // A RUN in between might read it without naming it: unsafe.
+    let src = "FROM debian\nRUN curl -o /tmp/a.tgz https://x.test/a.tgz\nRUN make\nRUN rm /tmp/a.tgz\n";
     assert_eq!(text(src), src);
     assert_eq!(
         unsafe_text(src),
-        "FROM debian\nRUN curl -o /tmp/a.tgz https://x.test/a.tgz && rm /tmp/a.tgz\nRUN tar -xzf /tmp/a.tgz -C /opt\n"
+        "FROM debian\nRUN curl -o /tmp/a.tgz https://x.test/a.tgz && rm /tmp/a.tgz\nRUN make\n"
+    );
+}
+
+#[test]
+fn a_removal_after_a_use_of_the_file_stays_where_it_is() {
+    // `dpkg -i` reads the file before the rm in the same RUN: moving the rm would break it.
+    let src = "FROM debian\nRUN curl -sSL -o app.deb https://x.test/app.deb\nRUN dpkg -i app.deb && rm app.deb\n";
+    assert_eq!(unsafe_text(src), src);
+    // Neither when a RUN between names it.
+    let src = "FROM debian\nRUN curl -o /tmp/a.tgz https://x.test/a.tgz\nRUN tar -xzf /tmp/a.tgz -C /opt\nRUN echo && rm /tmp/a.tgz\n";
+    assert_eq!(unsafe_text(src), src);
+    // A chmod after other commands in its RUN is moved only when asked (they may add files).
+    let src = "FROM debian\nRUN python3 -m venv /opt/venv\nRUN echo hi > /etc/motd && chmod -R go-w /opt/venv\n";
+    assert_eq!(text(src), src);
+    assert_eq!(
+        unsafe_text(src),
+        "FROM debian\nRUN python3 -m venv /opt/venv && chmod -R go-w /opt/venv\nRUN echo hi > /etc/motd\n"
     );
 }
 

@@ -262,6 +262,11 @@ fn copy_needs_same_flags_and_a_directory_destination() {
         refusal("FROM a\nADD https://x.test/a /d/\nADD b /d/\n"),
         Refused::Remote
     );
+    assert_eq!(
+        refusal("FROM a\nADD a.zip /d/\nADD ${REPO}/b.zip /d/\n"),
+        Refused::Remote
+    );
+    assert_eq!(merged("FROM a\nADD a.tgz /d/\nADD b.tgz /d/\n"), "FROM a\nADD a.tgz b.tgz /d/\n");
 }
 
 #[test]
