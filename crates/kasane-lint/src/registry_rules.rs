@@ -529,12 +529,13 @@ every build. Download, unpack and delete in one RUN (curl or wget), or use \
     },
     COPY_ALL_BEFORE_INSTALL = {
         code: "KL401", name: "copy-all-before-install", aliases: [],
-        category: Speed, severity: Warning, enabled: true, fixable: false,
+        category: Speed, severity: Warning, enabled: true, fixable: true,
         summary: "The whole context is copied before the dependency install",
         explanation: "The layer cache is invalidated by any change to what a COPY brings in. With \
 `COPY . .` before `npm ci`, `pip install -r`, `go mod download`, `bundle install` and the like, \
 every source edit reinstalls all dependencies. Copy the manifest and lock files first, install, \
-then copy the rest.",
+then copy the rest. The fix (unsafe: an install may read other files, such as postinstall \
+scripts) does that for npm, yarn, pnpm and go when the build context is known and holds them.",
         bad: "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\n",
         good: "FROM node:20\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci\nCOPY . .\n",
     },

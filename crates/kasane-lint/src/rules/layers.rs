@@ -18,7 +18,7 @@ pub(crate) fn check(model: &Model<'_>, options: &LintOptions<'_>, sink: &mut Sin
         if shipped.contains(&st.index) {
             added_then_changed(model, st.index, options, sink);
         }
-        copy_all_before_install(model, st.from, st.end, sink);
+        copy_all_before_install(model, st.from, st.end, options, sink);
     }
     mergeable_runs(model, sink);
     copy_ignored(model, options, sink);
@@ -679,7 +679,13 @@ fn copies_everything(model: &Model<'_>, i: usize) -> bool {
             .any(|w| matches!(w.value.as_str(), "." | "./" | "*" | "./*" | "./."))
 }
 
-fn copy_all_before_install(model: &Model<'_>, from: usize, end: usize, sink: &mut Sink<'_>) {
+fn copy_all_before_install(
+    model: &Model<'_>,
+    from: usize,
+    end: usize,
+    options: &LintOptions<'_>,
+    sink: &mut Sink<'_>,
+) {
     let mut copy_all: Option<usize> = None;
     for i in from + 1..end {
         if copy_all.is_none() && copies_everything(model, i) {
@@ -709,16 +715,131 @@ fn copy_all_before_install(model: &Model<'_>, from: usize, end: usize, sink: &mu
                 run.span(cmd.span.clone()),
                 "dependencies are installed here",
             );
-            sink.report(
+            let fix = manifests_first_fix(model, c, i, cmd, options);
+            let f = sink.report(
                 r::COPY_ALL_BEFORE_INSTALL,
                 span(model.instrs[c].span),
                 format!("the whole context is copied before `{what}`: any source change reinstalls every dependency; copy the manifest and lock files first"),
-            )
-            .notes
-            .push(note);
+            );
+            f.notes.push(note);
+            f.fix = fix;
             return;
         }
     }
+}
+
+/// The manifest and lock files an install reads, relative to the context (the install runs
+/// where `COPY . DEST` put the context). `None` when kasane cannot tell the install needs
+/// nothing else (workspaces, local packages, a requirements file that includes others).
+fn install_manifests(
+    inv: &package::Invocation<'_>,
+    context: &std::path::Path,
+) -> Option<Vec<String>> {
+    let exists = |p: &str| context.join(p).is_file();
+    let optional = |names: &[&str]| -> Vec<String> {
+        names
+            .iter()
+            .filter(|n| exists(n))
+            .map(|n| (*n).to_owned())
+            .collect()
+    };
+    let mut files = match inv.manager {
+        package::Manager::Npm | package::Manager::Yarn | package::Manager::Pnpm => {
+            if context.join(".yarn").exists() || exists("pnpm-workspace.yaml") {
+                return None;
+            }
+            let mut v = vec!["package.json".to_owned()];
+            v.extend(optional(&[
+                "package-lock.json",
+                "npm-shrinkwrap.json",
+                "yarn.lock",
+                "pnpm-lock.yaml",
+                ".npmrc",
+                ".yarnrc",
+            ]));
+            v
+        }
+        package::Manager::Go => {
+            if exists("go.work") {
+                return None;
+            }
+            let mut v = vec!["go.mod".to_owned()];
+            v.extend(optional(&["go.sum"]));
+            v
+        }
+        _ => return None,
+    };
+    files.dedup();
+    files.iter().all(|f| exists(f)).then_some(files)
+}
+
+/// KL401's fix: copy the manifests, install, then copy everything (unsafe: the install may
+/// read other files, such as postinstall scripts or local packages).
+fn manifests_first_fix(
+    model: &Model<'_>,
+    copy: usize,
+    run: usize,
+    cmd: &kasane_shell::Command,
+    options: &LintOptions<'_>,
+) -> Option<Fix> {
+    let context = options.context?;
+    let ins = &model.instrs[copy];
+    let words = list_words(ins);
+    let rs = model.runs[run].as_ref()?;
+    if run != copy + 1
+        || words.len() != 2
+        || !matches!(ins.args, Arguments::List(_))
+        || rs.heredoc
+        || !rs
+            .script
+            .commands
+            .iter()
+            .all(|c| c.depth == 0 && package::invocation(c).is_some())
+        || !model.instrs[run].heredocs.is_empty()
+    {
+        return None;
+    }
+    let inv = package::invocation(cmd)?;
+    let files = install_manifests(&inv, context)?;
+    if let Some(matcher) = ignore_matcher(options)
+        && files
+            .iter()
+            .any(|f| matcher.matches_cleaned(f.as_bytes()).unwrap_or(true))
+    {
+        return None;
+    }
+    let dest = model.df.text(words[1].span);
+    if dest.contains('$') {
+        return None;
+    }
+    let dest = if dest == "." {
+        "./".to_owned()
+    } else if dest.ends_with('/') {
+        dest.to_owned()
+    } else {
+        format!("{dest}/")
+    };
+    let head = &model.src[ins.span.start.offset..words[0].span.start.offset];
+    let nl = if model.src.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    let run_text = model.df.text(model.instrs[run].span);
+    Some(Fix::new(
+        format!(
+            "copy {} first and install before copying the rest",
+            files.join(", ")
+        ),
+        Applicability::Unsafe,
+        vec![
+            Edit::insert(
+                ins.span.start.offset,
+                format!("{head}{} {dest}{nl}{run_text}{nl}", files.join(" ")),
+            ),
+            Edit::delete(span(model.instrs[run].extent)),
+        ],
+    ))
 }
 
 /// Programs that are quick, local and deterministic: separate cache entries buy nothing.

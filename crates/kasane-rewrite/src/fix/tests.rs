@@ -165,7 +165,8 @@ fn a_file_created_then_deleted_later_is_deleted_where_it_was_created() {
         "FROM debian\nRUN curl -o /tmp/a.tgz https://x.test/a.tgz && rm -f /tmp/a.tgz\nLABEL a=b\n"
     );
     // A RUN in between might read it without naming it: unsafe.
-    let src = "FROM debian\nRUN curl -o /tmp/a.tgz https://x.test/a.tgz\nRUN make\nRUN rm /tmp/a.tgz\n";
+    let src =
+        "FROM debian\nRUN curl -o /tmp/a.tgz https://x.test/a.tgz\nRUN make\nRUN rm /tmp/a.tgz\n";
     assert_eq!(text(src), src);
     assert_eq!(
         unsafe_text(src),
@@ -255,4 +256,41 @@ fn heredocs_and_exec_form_survive_fixing() {
     let r = fixed(src);
     assert!(r.text.contains("<<EOF\n"), "{}", r.text);
     assert!(r.text.ends_with("EOF\nCMD [\"curl\"]\n"), "{}", r.text);
+}
+
+#[test]
+fn manifests_are_copied_before_the_install_when_the_context_has_them() {
+    let ctx = tempfile::tempdir().unwrap();
+    let src =
+        "FROM node:20\nWORKDIR /app\nCOPY --chown=node . .\nRUN npm ci\nCMD [\"node\", \"i.js\"]\n";
+    let options = |dir| FixOptions {
+        allow_unsafe: true,
+        context: Some(dir),
+        ..FixOptions::default()
+    };
+    // No package.json in the context: nothing to copy first, no fix (npm's cache is cleaned).
+    let cleaned = src.replace("npm ci", "npm ci && npm cache clean --force");
+    assert_eq!(fixed_with(src, &options(ctx.path())).text, cleaned);
+    std::fs::write(ctx.path().join("package.json"), "{}").unwrap();
+    std::fs::write(ctx.path().join("package-lock.json"), "{}").unwrap();
+    let r = fixed_with(src, &options(ctx.path()));
+    assert_eq!(
+        r.text,
+        "FROM node:20\nWORKDIR /app\nCOPY --chown=node package.json package-lock.json ./\nRUN npm ci && npm cache clean --force\nCOPY --chown=node . .\nCMD [\"node\", \"i.js\"]\n"
+    );
+    assert!(r.changes[0].is_unsafe);
+    // Ignored by .dockerignore, or a workspace: no fix.
+    std::fs::write(ctx.path().join(".dockerignore"), "package-lock.json\n").unwrap();
+    assert_eq!(fixed_with(src, &options(ctx.path())).text, cleaned);
+    std::fs::remove_file(ctx.path().join(".dockerignore")).unwrap();
+    std::fs::write(ctx.path().join("pnpm-workspace.yaml"), "").unwrap();
+    assert_eq!(fixed_with(src, &options(ctx.path())).text, cleaned);
+    // Go: go.mod and go.sum.
+    let go = tempfile::tempdir().unwrap();
+    std::fs::write(go.path().join("go.mod"), "module x\n").unwrap();
+    let src = "FROM golang\nWORKDIR /src\nCOPY . /src\nRUN go mod download\n";
+    assert_eq!(
+        fixed_with(src, &options(go.path())).text,
+        "FROM golang\nWORKDIR /src\nCOPY go.mod /src/\nRUN go mod download\nCOPY . /src\n"
+    );
 }

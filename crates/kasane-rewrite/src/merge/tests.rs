@@ -266,7 +266,10 @@ fn copy_needs_same_flags_and_a_directory_destination() {
         refusal("FROM a\nADD a.zip /d/\nADD ${REPO}/b.zip /d/\n"),
         Refused::Remote
     );
-    assert_eq!(merged("FROM a\nADD a.tgz /d/\nADD b.tgz /d/\n"), "FROM a\nADD a.tgz b.tgz /d/\n");
+    assert_eq!(
+        merged("FROM a\nADD a.tgz /d/\nADD b.tgz /d/\n"),
+        "FROM a\nADD a.tgz b.tgz /d/\n"
+    );
 }
 
 #[test]

@@ -149,7 +149,7 @@ impl RewriteIo {
         }
         let mut outcome = Outcome::Success;
         if self.diff {
-            let name = input.name.trim_start_matches("./");
+            let name = input.name.trim_start_matches("./").trim_start_matches('/');
             write!(
                 out,
                 "{}",
