@@ -542,11 +542,7 @@ fn move_command(
     description: String,
 ) -> Option<Fix> {
     let run = model.runs[i].as_ref()?;
-    let ci = run
-        .script
-        .commands
-        .iter()
-        .position(|x| std::ptr::eq(x, c))?;
+    let ci = moves::command_index(run, c)?;
     let text = moves::command_text(model, i, c)?;
     if to >= i || model.runs[to].as_ref().is_none_or(|r| r.heredoc) {
         return None;
@@ -631,11 +627,7 @@ fn removal_fix(
                 return None;
             }
             let run = model.runs[i].as_ref()?;
-            let ci = run
-                .script
-                .commands
-                .iter()
-                .position(|x| std::ptr::eq(x, c))?;
+            let ci = moves::command_index(run, c)?;
             let mut edits = vec![Edit::delete(span(source.extent))];
             if run.script.commands.len() == 1 {
                 // Copied and deleted with nothing in between: both go.
@@ -843,7 +835,7 @@ fn manifests_first_fix(
 }
 
 /// Programs that are quick, local and deterministic: separate cache entries buy nothing.
-fn light(program: &str) -> bool {
+pub(crate) fn light(program: &str) -> bool {
     matches!(
         program,
         "mkdir"

@@ -11,7 +11,7 @@ use kasane_shell::{Command, Connector};
 
 use super::continuation;
 use crate::diagnostic::{Edit, Span};
-use crate::model::{Model, span};
+use crate::model::{Model, RunShell, span};
 
 /// True when nothing between instructions `a` and `b` (exclusive) changes what a command
 /// `text` sees if it runs in RUN `a` instead of RUN `b` (or the other way round), and both
@@ -44,6 +44,11 @@ pub(crate) fn inert_between(model: &Model<'_>, a: usize, b: usize, text: &str) -
             InstructionKind::Env | InstructionKind::Arg => !text.contains('$'),
             _ => false,
         })
+}
+
+/// The position of `c` (a reference into `run`'s script) among its commands.
+pub(crate) fn command_index(run: &RunShell, c: &Command) -> Option<usize> {
+    run.script.commands.iter().position(|x| std::ptr::eq(x, c))
 }
 
 /// The file text of command `c` of RUN `i`.
