@@ -584,6 +584,12 @@ fn caches(ctx: &RunCtx<'_, '_>, invs: &[(usize, Invocation<'_>)], sink: &mut Sin
                 let fix = match later_lists_removal(ctx) {
                     Later::Removal(k, rm, known) => move_removal_here(ctx, k, rm, known),
                     Later::AptUse => None,
+                    // A cache mount on /var/cache/apt keeps its files out of the layer
+                    // already; cleaning it would only throw the cache away.
+                    Later::Nothing if ctx.cache_mount_covers("/var/cache/apt") => append_fix(
+                        "rm -rf /var/lib/apt/lists/*",
+                        "remove the apt lists in the same RUN",
+                    ),
                     Later::Nothing => append_fix(
                         "apt-get clean && rm -rf /var/lib/apt/lists/*",
                         "clean apt's caches and remove its lists in the same RUN",
@@ -813,7 +819,6 @@ fn move_removal_here(ctx: &RunCtx<'_, '_>, k: usize, rm: usize, known: bool) -> 
     if files::removed_paths(c)
         .iter()
         .any(|p| !p.value.starts_with("/var/lib/apt/lists"))
-        || model.instrs[ctx.i].flags.len() != model.instrs[k].flags.len()
     {
         return None;
     }
@@ -827,7 +832,11 @@ fn move_removal_here(ctx: &RunCtx<'_, '_>, k: usize, rm: usize, known: bool) -> 
                 && inv.action == Action::CleanCache
         })
     });
-    let clean = if cleaned { "" } else { "apt-get clean && " };
+    let clean = if cleaned || ctx.cache_mount_covers("/var/cache/apt") {
+        ""
+    } else {
+        "apt-get clean && "
+    };
     edits.push(Edit::insert(at, format!("{sep}{clean}{text}")));
     Some(Fix::new(
         format!(

@@ -63,6 +63,16 @@ fn apt_lists_are_removed_in_the_same_run() {
 }
 
 #[test]
+fn a_cache_mount_on_apt_archives_is_not_cleaned() {
+    assert_eq!(
+        text(
+            "FROM debian\nRUN --mount=type=cache,target=/var/cache/apt apt-get update && apt-get install -y curl\n"
+        ),
+        "FROM debian\nRUN --mount=type=cache,target=/var/cache/apt apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n"
+    );
+}
+
+#[test]
 fn a_lone_apt_get_update_moves_into_the_install_and_the_later_cleanup_follows() {
     let r = fixed(
         "FROM debian\nRUN apt-get update\nENV DEBIAN_FRONTEND=noninteractive\nRUN apt-get install -y curl\nRUN curl --version\nRUN rm -rf /var/lib/apt/lists/*\n",
