@@ -405,8 +405,7 @@ fn changes_in_run(
                         "`{abs}` was added by the {kind} on line {}; removing it in a later layer hides it but does not shrink the image{size}",
                         line_of(model, a.instr)
                     ),
-                )
-;
+                );
                 f.notes.push(note);
                 f.fix = fix;
             }
