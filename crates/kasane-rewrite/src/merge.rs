@@ -159,7 +159,7 @@ pub fn merge(df: &Dockerfile, options: MergeOptions) -> Result<MergeReport, Rewr
     let mut removed = 0;
     let mut i = 0;
     while i < ins.len() {
-        let mut group = match Group::start(df, &ins[i]) {
+        let mut group = match Group::start(&ins[i]) {
             Ok(Some(g)) => g,
             Ok(None) => {
                 i += 1;
@@ -255,7 +255,7 @@ struct Group<'a> {
 impl<'a> Group<'a> {
     /// A group starting at `first`: `None` for kinds that are never merged, the reason for
     /// one whose form cannot be merged.
-    fn start(df: &Dockerfile, first: &'a Instruction) -> Result<Option<Group<'a>>, Refused> {
+    fn start(first: &'a Instruction) -> Result<Option<Group<'a>>, Refused> {
         let mergeable = matches!(
             first.kind,
             InstructionKind::Run
@@ -267,7 +267,7 @@ impl<'a> Group<'a> {
         if !mergeable {
             return Ok(None);
         }
-        shape(df, first)?;
+        shape(first)?;
         Ok(Some(Group {
             members: vec![first],
             wrap: vec![false],
@@ -283,7 +283,7 @@ impl<'a> Group<'a> {
         if !between.trim().is_empty() {
             return Err(Refused::Comment);
         }
-        shape(ctx.df, ctx.next)?;
+        shape(ctx.next)?;
         match ctx.next.kind {
             InstructionKind::Run => {
                 if !ctx.posix {
@@ -409,7 +409,7 @@ impl<'a> Group<'a> {
 }
 
 /// Whether an instruction has a form this module can merge at all.
-fn shape(_df: &Dockerfile, ins: &Instruction) -> Result<(), Refused> {
+fn shape(ins: &Instruction) -> Result<(), Refused> {
     if !ins.heredocs.is_empty() {
         return Err(Refused::Heredoc);
     }
@@ -612,8 +612,7 @@ fn posix_shell_before(ins: &[Instruction]) -> Vec<bool> {
     for i in ins {
         match i.kind {
             InstructionKind::From => {
-                if let Some((name, posix)) = stages.last_mut() {
-                    let _ = name;
+                if let Some((_, posix)) = stages.last_mut() {
                     *posix = cur;
                 }
                 let words = list(i);
