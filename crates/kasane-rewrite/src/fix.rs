@@ -87,6 +87,9 @@ pub fn fix(path: &str, text: &str, options: &FixOptions<'_>) -> Result<FixReport
     let mut changes = Vec::new();
     let mut skipped_unsafe = Vec::new();
     let mut seen: HashSet<String> = HashSet::from([current.clone()]);
+    // A finding that is back after its fix was applied: the fix does not remove it (a rule
+    // bug or input it misreads); applying it again would only repeat the edit.
+    let mut applied: HashSet<(&'static str, usize, String)> = HashSet::new();
     for round in 1..=MAX_ROUNDS {
         let report = lint_source(path, &current, &lint);
         let mut candidates: Vec<&Finding> = Vec::new();
@@ -98,7 +101,9 @@ pub fn fix(path: &str, text: &str, options: &FixOptions<'_>) -> Result<FixReport
                 }
                 continue;
             }
-            candidates.push(f);
+            if !applied.contains(&(f.code, f.location.start.line, f.message.clone())) {
+                candidates.push(f);
+            }
         }
         let chosen = disjoint(&candidates);
         if chosen.is_empty() {
@@ -106,7 +111,7 @@ pub fn fix(path: &str, text: &str, options: &FixOptions<'_>) -> Result<FixReport
         }
         // All at once when the result parses; otherwise the first one that does on its own.
         let together = apply(&current, chosen.iter().flat_map(|f| edits(f)));
-        let applied: Vec<&Finding> = if parses(&together) && !seen.contains(&together) {
+        let done: Vec<&Finding> = if parses(&together) && !seen.contains(&together) {
             current = together;
             chosen
         } else {
@@ -123,8 +128,9 @@ pub fn fix(path: &str, text: &str, options: &FixOptions<'_>) -> Result<FixReport
             }
         };
         seen.insert(current.clone());
-        for f in applied {
+        for f in done {
             if let Some(fx) = &f.fix {
+                applied.insert((f.code, f.location.start.line, f.message.clone()));
                 changes.push(change(f, fx, round));
             }
         }

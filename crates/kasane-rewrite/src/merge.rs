@@ -677,27 +677,7 @@ fn ends_cleanly(script: &str) -> bool {
         }
     }
     // Every closer must match a construct the script opened; a trailing `;` is not allowed.
-    !prev_semicolon && closers <= last.depth && balanced_quotes(script)
-}
-
-/// A cheap check that quotes are closed (an open quote would swallow what is appended).
-fn balanced_quotes(script: &str) -> bool {
-    let mut single = false;
-    let mut double = false;
-    let mut escaped = false;
-    for c in script.chars() {
-        if escaped {
-            escaped = false;
-            continue;
-        }
-        match c {
-            '\\' if !single => escaped = true,
-            '\'' if !double => single = !single,
-            '"' if !single => double = !double,
-            _ => {}
-        }
-    }
-    !single && !double && !escaped
+    !prev_semicolon && closers <= last.depth && kasane_shell::quotes_balanced(script)
 }
 
 /// Whether running `script` changes state that a command after it in the same shell would

@@ -14,5 +14,7 @@ pub mod package;
 mod script;
 mod source;
 
-pub use script::{Command, Connector, Redirect, Script, Word, base_name, is_assignment, parse};
+pub use script::{
+    Command, Connector, Redirect, Script, Word, base_name, is_assignment, parse, quotes_balanced,
+};
 pub use source::ShellText;

@@ -179,6 +179,27 @@ impl Command {
     }
 }
 
+/// True when every quote in `text` is closed and it does not end in an escape: text appended
+/// after it is read as new words, not swallowed by an open string.
+pub fn quotes_balanced(text: &str) -> bool {
+    let mut single = false;
+    let mut double = false;
+    let mut escaped = false;
+    for c in text.chars() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match c {
+            '\\' if !single => escaped = true,
+            '\'' if !double => single = !single,
+            '"' if !single => double = !double,
+            _ => {}
+        }
+    }
+    !single && !double && !escaped
+}
+
 /// The last `/`-separated part of a path.
 pub fn base_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
@@ -838,6 +859,14 @@ mod tests {
             .iter()
             .map(|c| c.argv().collect::<Vec<_>>().join(" "))
             .collect()
+    }
+
+    #[test]
+    fn quote_balance() {
+        assert!(quotes_balanced("echo 'a \\' \"b \\\" c\""));
+        assert!(!quotes_balanced("echo \"open"));
+        assert!(!quotes_balanced("echo 'open"));
+        assert!(!quotes_balanced("echo \\"));
     }
 
     #[test]

@@ -67,7 +67,10 @@ pub(crate) fn append_point(model: &Model<'_>, i: usize) -> Option<(usize, String
         return Some((run.span(last.span.clone()).end, "\n".to_owned()));
     }
     let text = run.text.text();
-    if text.trim_end().len() != last.span.end || last.after == Connector::Background {
+    if text.trim_end().len() != last.span.end
+        || last.after == Connector::Background
+        || !kasane_shell::quotes_balanced(text)
+    {
         return None;
     }
     Some((

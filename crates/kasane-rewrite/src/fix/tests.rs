@@ -304,3 +304,12 @@ fn manifests_are_copied_before_the_install_when_the_context_has_them() {
         "FROM golang\nWORKDIR /src\nCOPY go.mod /src/\nRUN go mod download\nCOPY . /src\n"
     );
 }
+
+#[test]
+fn an_open_quote_gets_nothing_appended_and_no_fix_repeats() {
+    // Fuzz find: the lists removal went inside the open string, the finding stayed, and each
+    // round appended it again.
+    let src = "FROM debian\nRUN apt-get update \\\n    && apt-get install -y curl\" ]\n";
+    let r = fixed(src);
+    assert!(!r.text.contains("lists"), "{}", r.text);
+}
