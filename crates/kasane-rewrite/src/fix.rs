@@ -87,21 +87,41 @@ pub fn fix(path: &str, text: &str, options: &FixOptions<'_>) -> Result<FixReport
     let mut changes = Vec::new();
     let mut skipped_unsafe = Vec::new();
     let mut seen: HashSet<String> = HashSet::from([current.clone()]);
-    // A finding that is back after its fix was applied: the fix does not remove it (a rule
-    // bug or input it misreads); applying it again would only repeat the edit.
-    let mut applied: HashSet<(&'static str, usize, String)> = HashSet::new();
-    for round in 1..=MAX_ROUNDS {
+    // Fixes that did not remove their finding (a rule bug, or input the rule misreads): they
+    // are undone and not tried again, so a second run has nothing left to repeat.
+    let mut blocked: HashSet<Key> = HashSet::new();
+    // The text before the last round, the findings it fixed, and how many changes came before.
+    let mut last: Option<(String, Vec<Key>, usize)> = None;
+    let mut round = 0;
+    for step in 1..=MAX_ROUNDS {
         let report = lint_source(path, &current, &lint);
+        if let Some((before, keys, count)) = last.take() {
+            let back: Vec<Key> = report
+                .findings
+                .iter()
+                .filter(|f| f.fix.is_some())
+                .map(|f| key(&current, f))
+                .filter(|k| keys.contains(k))
+                .collect();
+            if !back.is_empty() {
+                current = before;
+                changes.truncate(count);
+                blocked.extend(back);
+                round -= 1;
+                continue;
+            }
+        }
+        round += 1;
         let mut candidates: Vec<&Finding> = Vec::new();
         for f in &report.findings {
             let Some(fx) = &f.fix else { continue };
             if fx.applicability == Applicability::Unsafe && !allow_unsafe {
-                if round == 1 {
+                if step == 1 {
                     skipped_unsafe.push(change(f, fx, round));
                 }
                 continue;
             }
-            if !applied.contains(&(f.code, f.location.start.line, f.message.clone())) {
+            if !blocked.contains(&key(&current, f)) {
                 candidates.push(f);
             }
         }
@@ -109,6 +129,7 @@ pub fn fix(path: &str, text: &str, options: &FixOptions<'_>) -> Result<FixReport
         if chosen.is_empty() {
             break;
         }
+        let before = current.clone();
         // All at once when the result parses; otherwise the first one that does on its own.
         let together = apply(&current, chosen.iter().flat_map(|f| edits(f)));
         let done: Vec<&Finding> = if parses(&together) && !seen.contains(&together) {
@@ -128,18 +149,32 @@ pub fn fix(path: &str, text: &str, options: &FixOptions<'_>) -> Result<FixReport
             }
         };
         seen.insert(current.clone());
+        let count = changes.len();
+        let mut keys = Vec::new();
         for f in done {
             if let Some(fx) = &f.fix {
-                applied.insert((f.code, f.location.start.line, f.message.clone()));
+                keys.push(key(&before, f));
                 changes.push(change(f, fx, round));
             }
         }
+        last = Some((before, keys, count));
     }
     Ok(FixReport {
         text: current,
         changes,
         skipped_unsafe,
     })
+}
+
+/// What identifies a finding across rounds: its rule, its message and the text it points at
+/// (lines move when an earlier fix removes or adds some).
+type Key = (&'static str, String, String);
+
+fn key(text: &str, f: &Finding) -> Key {
+    let at = text
+        .get(f.location.span.start..f.location.span.end)
+        .unwrap_or_default();
+    (f.code, f.message.clone(), at.to_owned())
 }
 
 fn change(f: &Finding, fx: &Fix, round: usize) -> FixChange {

@@ -179,11 +179,12 @@ impl Command {
     }
 }
 
-/// True when every quote in `text` is closed and it does not end in an escape: text appended
+/// True when every quote and backquote in `text` is closed and it does not end in an escape: text appended
 /// after it is read as new words, not swallowed by an open string.
 pub fn quotes_balanced(text: &str) -> bool {
     let mut single = false;
     let mut double = false;
+    let mut backtick = false;
     let mut escaped = false;
     for c in text.chars() {
         if escaped {
@@ -194,10 +195,11 @@ pub fn quotes_balanced(text: &str) -> bool {
             '\\' if !single => escaped = true,
             '\'' if !double => single = !single,
             '"' if !single => double = !double,
+            '`' if !single => backtick = !backtick,
             _ => {}
         }
     }
-    !single && !double && !escaped
+    !single && !double && !backtick && !escaped
 }
 
 /// The last `/`-separated part of a path.
@@ -867,6 +869,8 @@ mod tests {
         assert!(!quotes_balanced("echo \"open"));
         assert!(!quotes_balanced("echo 'open"));
         assert!(!quotes_balanced("echo \\"));
+        assert!(!quotes_balanced("dpkg -i a`b.deb"));
+        assert!(quotes_balanced("echo `date` '`'"));
     }
 
     #[test]

@@ -1,0 +1,37 @@
+//! Inputs the `rewrite` fuzz target found: merge and fix must give files that parse and that a
+//! second run leaves alone.
+
+use kasane_rewrite::{FixOptions, MergeOptions, fix, merge};
+
+fn check(name: &str) {
+    let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(path).unwrap();
+    let df = kasane_dockerfile::parse(&text).unwrap();
+    let merged = merge(&df, MergeOptions::default()).unwrap();
+    let again = merge(
+        &kasane_dockerfile::parse(&merged.text).unwrap(),
+        MergeOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(again.text, merged.text, "{name}: merge twice");
+    for allow_unsafe in [false, true] {
+        let options = FixOptions {
+            allow_unsafe,
+            ..FixOptions::default()
+        };
+        let once = fix("Dockerfile", &text, &options).unwrap();
+        kasane_dockerfile::parse(&once.text).unwrap();
+        let twice = fix("Dockerfile", &once.text, &options).unwrap();
+        assert_eq!(twice.text, once.text, "{name}: fix twice");
+    }
+}
+
+#[test]
+fn an_open_double_quote_in_a_run() {
+    check("fuzz-open-quote.Dockerfile");
+}
+
+#[test]
+fn an_open_backquote_in_a_run() {
+    check("fuzz-open-backquote.Dockerfile");
+}
