@@ -90,18 +90,24 @@ pub fn fix(path: &str, text: &str, options: &FixOptions<'_>) -> Result<FixReport
     // Fixes that did not remove their finding (a rule bug, or input the rule misreads): they
     // are undone and not tried again, so a second run has nothing left to repeat.
     let mut blocked: HashSet<Key> = HashSet::new();
-    // The text before the last round, the findings it fixed, and how many changes came before.
-    let mut last: Option<(String, Vec<Key>, usize)> = None;
+    // The text before the last round, where its findings should be gone if their fixes worked
+    // (the finding's key with its start mapped through the round's edits), and how many
+    // changes came before it.
+    let mut last: Option<(String, Vec<(Key, Key)>, usize)> = None;
     let mut round = 0;
     for step in 1..=MAX_ROUNDS {
         let report = lint_source(path, &current, &lint);
-        if let Some((before, keys, count)) = last.take() {
-            let back: Vec<Key> = report
+        if let Some((before, expected, count)) = last.take() {
+            let now: HashSet<Key> = report
                 .findings
                 .iter()
                 .filter(|f| f.fix.is_some())
-                .map(|f| key(&current, f))
-                .filter(|k| keys.contains(k))
+                .map(|f| key(f, f.location.span.start))
+                .collect();
+            let back: Vec<Key> = expected
+                .into_iter()
+                .filter(|(_, after)| now.contains(after))
+                .map(|(was, _)| was)
                 .collect();
             if !back.is_empty() {
                 current = before;
@@ -121,7 +127,7 @@ pub fn fix(path: &str, text: &str, options: &FixOptions<'_>) -> Result<FixReport
                 }
                 continue;
             }
-            if !blocked.contains(&key(&current, f)) {
+            if !blocked.contains(&key(f, f.location.span.start)) {
                 candidates.push(f);
             }
         }
@@ -149,15 +155,19 @@ pub fn fix(path: &str, text: &str, options: &FixOptions<'_>) -> Result<FixReport
             }
         };
         seen.insert(current.clone());
+        let all: Vec<&Edit> = done.iter().flat_map(|f| edits(f)).collect();
         let count = changes.len();
-        let mut keys = Vec::new();
+        let mut expected = Vec::new();
         for f in done {
             if let Some(fx) = &f.fix {
-                keys.push(key(&before, f));
+                let start = f.location.span.start;
+                if let Some(moved) = shifted(&all, start, f.location.span.end) {
+                    expected.push((key(f, start), key(f, moved)));
+                }
                 changes.push(change(f, fx, round));
             }
         }
-        last = Some((before, keys, count));
+        last = Some((before, expected, count));
     }
     Ok(FixReport {
         text: current,
@@ -166,15 +176,25 @@ pub fn fix(path: &str, text: &str, options: &FixOptions<'_>) -> Result<FixReport
     })
 }
 
-/// What identifies a finding across rounds: its rule, its message and the text it points at
-/// (lines move when an earlier fix removes or adds some).
-type Key = (&'static str, String, String);
+/// A finding in one text: its rule, its message and where it starts.
+type Key = (&'static str, String, usize);
 
-fn key(text: &str, f: &Finding) -> Key {
-    let at = text
-        .get(f.location.span.start..f.location.span.end)
-        .unwrap_or_default();
-    (f.code, f.message.clone(), at.to_owned())
+fn key(f: &Finding, start: usize) -> Key {
+    (f.code, f.message.clone(), start)
+}
+
+/// Where text at `start..end` starts after `edits` (sorted or not), or `None` when an edit
+/// touches it (the text the finding pointed at changed, so it may well be fixed).
+fn shifted(edits: &[&Edit], start: usize, end: usize) -> Option<usize> {
+    let mut delta: isize = 0;
+    for e in edits {
+        if e.span.end <= start && !(e.span.start == e.span.end && e.span.start == start) {
+            delta += e.replacement.len() as isize - (e.span.end - e.span.start) as isize;
+        } else if e.span.start < end.max(start + 1) && e.span.end >= start {
+            return None;
+        }
+    }
+    Some((start as isize + delta) as usize)
 }
 
 fn change(f: &Finding, fx: &Fix, round: usize) -> FixChange {
@@ -208,14 +228,15 @@ fn disjoint<'f>(candidates: &[&'f Finding]) -> Vec<&'f Finding> {
     out
 }
 
-/// Two edits conflict when their ranges overlap or one's insertion point lies inside the
-/// other's range. Insertions at the same point do not conflict (both land, in order).
+/// Two edits conflict when their ranges overlap, one's insertion point lies inside the
+/// other's range, or they start at the same point (two findings often carry the same
+/// insertion; the second waits for the next round, where it is usually gone).
 fn touches(a: kasane_lint::Span, b: kasane_lint::Span) -> bool {
     let inside = |p: usize, s: kasane_lint::Span| s.start < p && p < s.end;
     (a.start < b.end && b.start < a.end)
         || (a.start == a.end && inside(a.start, b))
         || (b.start == b.end && inside(b.start, a))
-        || (a.start == b.start && (a.start != a.end || b.start != b.end) && a != b)
+        || a.start == b.start
 }
 
 fn apply<'e>(text: &str, edits: impl Iterator<Item = &'e Edit>) -> String {

@@ -35,3 +35,22 @@ fn an_open_double_quote_in_a_run() {
 fn an_open_backquote_in_a_run() {
     check("fuzz-open-backquote.Dockerfile");
 }
+
+/// From the corpus: one RUN with two `apt-get update`s (two findings with the same fix) and a
+/// lone update that moves into the next RUN, whose own finding looked like one of them.
+#[test]
+fn two_findings_with_one_fix_and_a_moved_update() {
+    check("corpus-two-updates.Dockerfile");
+    let path = format!(
+        "{}/tests/data/corpus-two-updates.Dockerfile",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let fixed = fix("Dockerfile", &text, &FixOptions::default()).unwrap();
+    assert_eq!(
+        fixed.text.matches("rm -rf /var/lib/apt/lists/*").count(),
+        2,
+        "{}",
+        fixed.text
+    );
+}
