@@ -93,11 +93,16 @@ pub fn fix(path: &str, text: &str, options: &FixOptions<'_>) -> Result<FixReport
     // The text before the last round, where its findings should be gone if their fixes worked
     // (the finding's key with its start mapped through the round's edits), and how many
     // changes came before it.
-    let mut last: Option<(String, Vec<(Key, Key)>, usize)> = None;
+    let mut last: Option<Round> = None;
     let mut round = 0;
     for step in 1..=MAX_ROUNDS {
         let report = lint_source(path, &current, &lint);
-        if let Some((before, expected, count)) = last.take() {
+        if let Some(Round {
+            before,
+            expected,
+            count,
+        }) = last.take()
+        {
             let now: HashSet<Key> = report
                 .findings
                 .iter()
@@ -167,13 +172,27 @@ pub fn fix(path: &str, text: &str, options: &FixOptions<'_>) -> Result<FixReport
                 changes.push(change(f, fx, round));
             }
         }
-        last = Some((before, expected, count));
+        last = Some(Round {
+            before,
+            expected,
+            count,
+        });
     }
     Ok(FixReport {
         text: current,
         changes,
         skipped_unsafe,
     })
+}
+
+/// What an applied round leaves to check in the next one.
+struct Round {
+    /// The text before it.
+    before: String,
+    /// Each fixed finding's key, and its key in the new text if it were still there.
+    expected: Vec<(Key, Key)>,
+    /// How many changes came before it.
+    count: usize,
 }
 
 /// A finding in one text: its rule, its message and where it starts.
