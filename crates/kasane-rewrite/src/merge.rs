@@ -87,6 +87,8 @@ pub enum Refused {
     Remote,
     /// A dependency-manifest cache boundary (`keep_cache_boundaries`).
     CacheBoundary,
+    /// The merged text would not parse (an open quote in one of them, for instance).
+    WouldNotParse,
 }
 
 impl std::fmt::Display for Refused {
@@ -115,6 +117,7 @@ impl std::fmt::Display for Refused {
             Refused::CacheBoundary => f.write_str(
                 "cache boundary after a dependency-manifest COPY (--keep-cache-boundaries)",
             ),
+            Refused::WouldNotParse => f.write_str("the merged instruction would not parse"),
         }
     }
 }
@@ -153,10 +156,8 @@ pub fn merge(df: &Dockerfile, options: MergeOptions) -> Result<MergeReport, Rewr
     let ins = df.instructions();
     let posix = posix_shell_before(ins);
     let boundary = boundaries(ins);
-    let mut merges = Vec::new();
+    let mut groups = Vec::new();
     let mut refusals = Vec::new();
-    let mut rw = df.rewrite();
-    let mut removed = 0;
     let mut i = 0;
     while i < ins.len() {
         let mut group = match Group::start(&ins[i]) {
@@ -204,23 +205,57 @@ pub fn merge(df: &Dockerfile, options: MergeOptions) -> Result<MergeReport, Rewr
         if j - i > 1 {
             let first = &ins[i];
             let last = &ins[j - 1];
-            let range = first.span.start.offset..last.span.end.offset;
-            rw.replace(df.span(range), group.text(df));
-            merges.push(Merge {
-                kind: first.kind.as_str(),
-                lines: ins[i..j].iter().map(Instruction::start_line).collect(),
-                subshells: group.subshells.clone(),
+            groups.push(Planned {
+                span: df.span(first.span.start.offset..last.span.end.offset),
+                text: group.text(df),
+                merge: Merge {
+                    kind: first.kind.as_str(),
+                    lines: ins[i..j].iter().map(Instruction::start_line).collect(),
+                    subshells: group.subshells.clone(),
+                },
+                last_line: last.start_line(),
             });
-            removed += j - i - 1;
         }
         i = j;
     }
-    let text = if merges.is_empty() {
-        df.source().to_owned()
-    } else {
-        let out = rw.apply()?;
-        out.print()
+    // All merges at once; when the result does not parse (text kasane cannot see into, such
+    // as an open quote), one by one, keeping those that parse.
+    let apply = |chosen: &[&Planned]| {
+        let mut rw = df.rewrite();
+        for p in chosen {
+            rw.replace(p.span, p.text.clone());
+        }
+        rw.apply()
     };
+    let all: Vec<&Planned> = groups.iter().collect();
+    let mut kept: Vec<&Planned> = Vec::new();
+    let text = match apply(&all) {
+        Ok(out) => {
+            kept = all;
+            out.print()
+        }
+        Err(_) => {
+            for g in &groups {
+                kept.push(g);
+                if apply(&kept).is_err() {
+                    kept.pop();
+                    refusals.push(Refusal {
+                        kind: g.merge.kind,
+                        line: g.merge.lines[0],
+                        next_line: g.last_line,
+                        reason: Refused::WouldNotParse,
+                    });
+                }
+            }
+            if kept.is_empty() {
+                df.source().to_owned()
+            } else {
+                apply(&kept)?.print()
+            }
+        }
+    };
+    let merges: Vec<Merge> = kept.iter().map(|g| g.merge.clone()).collect();
+    let removed: usize = merges.iter().map(|m| m.lines.len() - 1).sum();
     Ok(MergeReport {
         text,
         merges,
@@ -228,6 +263,17 @@ pub fn merge(df: &Dockerfile, options: MergeOptions) -> Result<MergeReport, Rewr
         instructions_before: ins.len(),
         instructions_after: ins.len() - removed,
     })
+}
+
+/// A merge worked out, not yet applied.
+struct Planned {
+    /// From the first instruction's keyword to the end of the last one.
+    span: kasane_dockerfile::Span,
+    /// The merged instruction.
+    text: String,
+    merge: Merge,
+    /// First line of the last instruction merged.
+    last_line: u32,
 }
 
 /// What a join decision needs.

@@ -54,3 +54,13 @@ fn two_findings_with_one_fix_and_a_moved_update() {
         fixed.text
     );
 }
+
+#[test]
+fn a_label_with_an_open_quote() {
+    check("fuzz-label-open-quote.Dockerfile");
+}
+
+#[test]
+fn sudo_apt_and_a_later_cleanup() {
+    check("fuzz-sudo-apt.Dockerfile");
+}
