@@ -2,8 +2,8 @@
 # packages, and the gzip OCI layout of the same image vs decompressing its layers in parallel.
 # The image is built once from scripts/bench-images/analyze and cached under $BENCH_CACHE.
 BENCH_CACHE=${KASANE_BENCH_CACHE:-/var/cache/kasane/bench}
-DIVE=$PEERS_BIN/dive
 bench_analyze() {
+  local DIVE=$PEERS_BIN/dive
   local tar="$BENCH_CACHE/analyze-docker.tar" oci="$BENCH_CACHE/analyze-oci-gzip"
   need_env
   local kasane=$KASANE
