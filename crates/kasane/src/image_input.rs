@@ -63,7 +63,7 @@ impl ImageArgs {
     /// engine is streamed from its export with no copy on disk.
     pub(crate) fn read(&self) -> anyhow::Result<Image> {
         if let Some(live) = self.live_input()? {
-            let options = self.live_options();
+            let options = self.live_options(self.show_progress());
             if let kasane_remote::Located::Engine { client, name } =
                 kasane_remote::locate(&live, &options)?
             {
@@ -108,8 +108,9 @@ impl ImageArgs {
             .transpose()
     }
 
-    fn live_options(&self) -> LiveOptions {
-        let observer: Arc<dyn TransferObserver> = Arc::new(TransferBars::new(self.show_progress()));
+    /// Live source settings; `transfer_lines` draws a progress line per blob on stderr.
+    fn live_options(&self, transfer_lines: bool) -> LiveOptions {
+        let observer: Arc<dyn TransferObserver> = Arc::new(TransferBars::new(transfer_lines));
         LiveOptions {
             registry: RegistryOptions {
                 insecure: self.registry.insecure,
@@ -126,15 +127,19 @@ impl ImageArgs {
     pub(crate) fn resolve(
         &self,
     ) -> anyhow::Result<(Box<dyn kasane_image::Source>, kasane_image::ResolvedImage)> {
-        let (source, selector) = self.open()?;
+        // The caller (the explorer) owns the terminal from here: no transfer lines on it.
+        let (source, selector) = self.open(false)?;
         let resolved = source.resolve(&selector)?;
         Ok((source, resolved))
     }
 
-    fn open(&self) -> anyhow::Result<(Box<dyn kasane_image::Source>, Selector)> {
+    fn open(
+        &self,
+        transfer_lines: bool,
+    ) -> anyhow::Result<(Box<dyn kasane_image::Source>, Selector)> {
         let platform = self.platform()?;
         if let Some(live) = self.live_input()? {
-            let source = kasane_remote::open(&live, &self.live_options())?;
+            let source = kasane_remote::open(&live, &self.live_options(transfer_lines))?;
             return Ok((
                 source,
                 Selector {
@@ -173,7 +178,7 @@ impl ImageArgs {
     pub(crate) fn read_with_source(
         &self,
     ) -> anyhow::Result<(Box<dyn kasane_image::Source>, Image)> {
-        let (source, selector) = self.open()?;
+        let (source, selector) = self.open(self.show_progress())?;
         // Registry reads show one line per layer (the transfer bars) instead.
         let live = source.describe().starts_with("docker://");
         let progress = TerminalProgress::new(self.show_progress() && !live);
