@@ -11,6 +11,10 @@ use anyhow::Context;
 use kasane_image::{Digest, Image, ImageReadOptions, Platform, Progress, Selector};
 use kasane_remote::{LiveInput, LiveOptions, RegistryOptions, TransferObserver};
 
+/// Layers downloaded from a registry at once, whatever the number of cores (`docker pull`
+/// defaults to 3): transfers wait on the network more than on the CPU.
+const REGISTRY_DOWNLOADS: usize = 4;
+
 /// The image to read and how.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ImageArgs {
@@ -182,8 +186,17 @@ impl ImageArgs {
         // Registry reads show one line per layer (the transfer bars) instead.
         let live = source.describe().starts_with("docker://");
         let progress = TerminalProgress::new(self.show_progress() && !live);
-        let image =
-            kasane_image::read_image(source.as_ref(), &selector, self.read_options(), &progress);
+        let image = if live {
+            kasane_image::streaming::read_image_on_workers(
+                source.as_ref(),
+                &selector,
+                self.read_options(),
+                REGISTRY_DOWNLOADS,
+                &progress,
+            )
+        } else {
+            kasane_image::read_image(source.as_ref(), &selector, self.read_options(), &progress)
+        };
         progress.clear();
         Ok((source, image?))
     }
