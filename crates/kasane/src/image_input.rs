@@ -53,15 +53,6 @@ pub(crate) struct RegistryArgs {
     pub(crate) timeout: u64,
 }
 
-impl Default for RegistryArgs {
-    fn default() -> Self {
-        RegistryArgs {
-            insecure: false,
-            timeout: 30,
-        }
-    }
-}
-
 impl ImageArgs {
     /// Reads the image, showing progress on stderr when it is a terminal. An image in the local
     /// engine is streamed from its export with no copy on disk.
