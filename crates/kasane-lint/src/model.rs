@@ -118,6 +118,24 @@ impl Before<'_> {
     }
 }
 
+/// The working directory and SHELL, which lint tracks itself (scope tracks the variables).
+#[derive(Debug, Clone)]
+struct Place {
+    workdir: Rc<str>,
+    workdir_set: bool,
+    shell: Option<Rc<[String]>>,
+}
+
+impl Default for Place {
+    fn default() -> Self {
+        Place {
+            workdir: Rc::from("/"),
+            workdir_set: false,
+            shell: None,
+        }
+    }
+}
+
 /// Everything the rules read about one Dockerfile.
 #[derive(Debug)]
 pub(crate) struct Model<'a> {
@@ -161,30 +179,28 @@ impl<'a> Model<'a> {
         let mut stage_of = Vec::with_capacity(instrs.len());
         let mut before = Vec::with_capacity(instrs.len());
         // Working directory and shell at the end of each stage, for stages built on it.
-        let mut stage_end: Vec<(Rc<str>, bool, Option<Rc<[String]>>)> = Vec::new();
-        let mut workdir: Rc<str> = Rc::from("/");
-        let mut workdir_set = false;
-        let mut shell: Option<Rc<[String]>> = None;
+        let mut stage_end: Vec<Place> = Vec::new();
+        let mut place = Place::default();
         let mut cur_stage: Option<usize> = None;
 
         for (i, ins) in instrs.iter().enumerate() {
             if ins.kind == InstructionKind::From {
                 if cur_stage.is_some() {
-                    stage_end.push((workdir.clone(), workdir_set, shell.clone()));
+                    stage_end.push(place.clone());
                 }
                 let index = cur_stage.map_or(0, |s| s + 1);
                 cur_stage = Some(index);
-                (workdir, workdir_set, shell) = match stages.get(index).and_then(|s| s.base) {
+                place = match stages.get(index).and_then(|s| s.base) {
                     Some(b) => stage_end[b].clone(),
-                    None => (Rc::from("/"), false, None),
+                    None => Place::default(),
                 };
             }
             stage_of.push(cur_stage);
             before.push(Before {
                 vars: vars_of(i),
-                workdir: workdir.clone(),
-                workdir_set,
-                shell: shell.clone(),
+                workdir: place.workdir.clone(),
+                workdir_set: place.workdir_set,
+                shell: place.shell.clone(),
             });
             if cur_stage.is_none() {
                 continue;
@@ -192,11 +208,11 @@ impl<'a> Model<'a> {
             match (ins.kind, &ins.args) {
                 (InstructionKind::Workdir, Arguments::Text(w)) => {
                     let dir = vars_of(i).value(Field::Workdir).unwrap_or(&w.value);
-                    workdir_set |= dir.starts_with('/');
-                    workdir = Rc::from(join_path(&workdir, dir).as_str());
+                    place.workdir_set |= dir.starts_with('/');
+                    place.workdir = Rc::from(join_path(&place.workdir, dir).as_str());
                 }
                 (InstructionKind::Shell, Arguments::Exec(words)) => {
-                    shell = Some(words.iter().map(|w| w.value.clone()).collect());
+                    place.shell = Some(words.iter().map(|w| w.value.clone()).collect());
                 }
                 _ => {}
             }
@@ -465,6 +481,11 @@ mod tests {
                 assert!(m.stages[0].undeclared_in_image.is_empty());
             },
         );
+        // BuildKit compares a base with the lowercased stage names exactly.
+        model_of("FROM alpine AS build\nFROM Build\n", |m| {
+            assert_eq!(m.stages[1].base, None);
+            assert_eq!(m.stages[1].image, Some("Build"));
+        });
         model_of("FROM alpine:$NOPE\n", |m| {
             assert!(m.stages[0].undeclared_in_image.contains("NOPE"));
         });
@@ -488,6 +509,27 @@ mod tests {
                 assert_eq!(b.shell.as_deref().map(|s| s[0].as_str()), Some("/bin/bash"));
             },
         );
+    }
+
+    #[test]
+    fn variables_follow_buildkit() {
+        let src =
+            "FROM a AS base\nENV X=env\nARG X=arg\nWORKDIR /$X\nFROM base\nWORKDIR $X\nRUN true\n";
+        model_of(src, |m| {
+            // In one stage the later of ENV and ARG wins.
+            assert_eq!(m.before[3].env().value("X"), Some("arg"));
+            assert_eq!(&*m.before[4].workdir, "/arg");
+            // A stage built on it gets its ENV values back on top, and its working directory.
+            assert_eq!(m.before[6].env().value("X"), Some("env"));
+            assert_eq!(&*m.before[6].workdir, "/arg/env");
+            assert!(m.before[6].workdir_set);
+            // FROM sees the global scope; a line BuildKit never walks sees nothing.
+            assert_eq!(m.before[4].env().value("X"), None);
+        });
+        model_of("RUN x\nFROM a\n", |m| {
+            assert!(m.before[0].env().is_empty());
+            assert_eq!(m.stage_of[0], None);
+        });
     }
 
     #[test]

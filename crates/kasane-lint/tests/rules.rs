@@ -581,6 +581,17 @@ fn a_stage_built_on_a_stage_inherits_its_variables() {
     assert_eq!(positions("KL110", src, &config), [(4, 9)]);
 }
 
+/// BuildKit compares a FROM base with the (lowercased) stage names exactly: `FROM Build` is an
+/// image reference (which BuildKit rejects, moby/buildkit#2003), so stage `build` is unused.
+#[test]
+fn a_base_names_a_stage_only_when_it_matches_exactly() {
+    let config = all_rules();
+    let src = "FROM alpine:3 AS Build\nRUN make\nFROM Build\n";
+    assert_eq!(positions("KL402", src, &config), [(1, 1)]);
+    let src = "FROM alpine:3 AS Build\nRUN make\nFROM build\n";
+    assert!(positions("KL402", src, &config).is_empty());
+}
+
 #[test]
 fn findings_inside_continuations_and_heredocs_point_at_the_exact_place() {
     let config = all_rules();
