@@ -107,7 +107,7 @@ pub fn lint_source(path: &str, text: &str, options: &LintOptions<'_>) -> FileRep
     let mut starts = Vec::new();
     match kasane_dockerfile::parse(text) {
         Ok(df) => {
-            let scope = model::resolve(&df);
+            let scope = model::resolve(&df, &options.config.build_args);
             let model = Model::build(&df, &scope);
             starts = df
                 .instructions()

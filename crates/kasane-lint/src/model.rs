@@ -154,14 +154,15 @@ pub(crate) struct Model<'a> {
     pub lexer: Lexer,
 }
 
-/// Resolves the ARG and ENV scoping of `df` for the build lint assumes: no `--build-arg`, the
-/// last stage as target, and a linux/amd64 build (so the platform ARGs have the values a
-/// typical build gives them, whatever the host).
-pub(crate) fn resolve(df: &Dockerfile) -> Resolved {
-    scope::resolve(
-        df,
-        &BuildArgs::new().build_platform(Platform::new("linux", "amd64", "")),
-    )
+/// Resolves the ARG and ENV scoping of `df` for the build lint assumes: these `--build-arg`
+/// values, the last stage as target, and a linux/amd64 build (so the platform ARGs have the
+/// values a typical build gives them, whatever the host).
+pub(crate) fn resolve(df: &Dockerfile, build_args: &[(String, String)]) -> Resolved {
+    let args = build_args.iter().fold(
+        BuildArgs::new().build_platform(Platform::new("linux", "amd64", "")),
+        |args, (name, value)| args.arg(name, value),
+    );
+    scope::resolve(df, &args)
 }
 
 impl<'a> Model<'a> {
@@ -465,7 +466,7 @@ mod tests {
 
     fn model_of(src: &str, f: impl FnOnce(&Model<'_>)) {
         let df = kasane_dockerfile::parse(src).expect("parses");
-        let scope = resolve(&df);
+        let scope = resolve(&df, &[]);
         let m = Model::build(&df, &scope);
         f(&m);
     }

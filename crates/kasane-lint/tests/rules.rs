@@ -581,6 +581,27 @@ fn a_stage_built_on_a_stage_inherits_its_variables() {
     assert_eq!(positions("KL110", src, &config), [(4, 9)]);
 }
 
+/// `--build-arg` values replace ARG defaults, for FROM (meta ARGs) and in stages.
+#[test]
+fn build_args_replace_arg_defaults() {
+    let with = |args: &[(&str, &str)]| Config {
+        build_args: args
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        ..all_rules()
+    };
+    let src = "ARG TAG=1.2\nFROM img:${TAG}\nARG DIR=/srv\nWORKDIR $DIR\n";
+    assert!(positions("KL205", src, &with(&[])).is_empty());
+    assert!(positions("KL110", src, &with(&[])).is_empty());
+    let config = with(&[("TAG", "latest"), ("DIR", "srv")]);
+    assert_eq!(positions("KL205", src, &config), [(2, 6)]);
+    assert_eq!(positions("KL110", src, &config), [(4, 9)]);
+    // A build arg an ARG does not declare changes nothing.
+    let config = with(&[("OTHER", "latest")]);
+    assert!(positions("KL205", src, &config).is_empty());
+}
+
 /// BuildKit compares a FROM base with the (lowercased) stage names exactly: `FROM Build` is an
 /// image reference (which BuildKit rejects, moby/buildkit#2003), so stage `build` is unused.
 #[test]
