@@ -132,6 +132,12 @@ fn from_checks(model: &Model<'_>, st: &Stage<'_>, sink: &mut Sink<'_>) {
         return;
     };
     let uses_vars = word.value.contains('$');
+    // What the ARGs were resolved with.
+    let values = if sink.config.build_args.is_empty() {
+        "the ARG defaults"
+    } else {
+        "the build args and ARG defaults"
+    };
     if uses_vars && !valid_reference(image) && st.undeclared_in_image.is_empty() {
         let shown = if image.is_empty() {
             "an empty reference".to_owned()
@@ -141,7 +147,7 @@ fn from_checks(model: &Model<'_>, st: &Stage<'_>, sink: &mut Sink<'_>) {
         sink.report(
             r::INVALID_DEFAULT_ARG_IN_FROM,
             word_span,
-            format!("with the default ARG values this FROM gives {shown}"),
+            format!("with {values} this FROM gives {shown}"),
         );
         return;
     }
@@ -150,7 +156,7 @@ fn from_checks(model: &Model<'_>, st: &Stage<'_>, sink: &mut Sink<'_>) {
     }
     let reference = parse_image(image);
     let resolved = if uses_vars {
-        format!(" (`{image}` with the ARG defaults)")
+        format!(" (`{image}` with {values})")
     } else {
         String::new()
     };
