@@ -19,7 +19,7 @@ bench_context() {
     fi
     echo "kasane context on a tree of $(find "$tree" -type f | wc -l) files, page cache warm."
     echo
-    compare -N \
+    compare \
         -n "kasane context (BuildKit rules)" "$KASANE context $tree --json" \
         -n "kasane context --engine classic" "$KASANE context --engine classic $tree --json" \
         -n "find | wc -l; du -sb (walk only)" "find $tree -type f | wc -l; du -sb $tree"

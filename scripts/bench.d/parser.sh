@@ -20,13 +20,14 @@ bench_parser() {
     echo
     local table=$WORK/parser-hyperfine.md
     (cd "$corpus/all" && hyperfine --style basic --warmup 1 --runs "${BENCH_PARSER_RUNS:-3}" \
-        --export-markdown "$table" -i \
+        --export-markdown "$table" --export-json "$table.json" -i \
         -n "kasane parse --format buildkit" "$KASANE parse --format buildkit --files-from $list" \
         -n "kasane parse (tree, --format json)" "$KASANE parse --format json --files-from $list" \
         -n "BuildKit parser via Python" "$PEERS_BIN/python $ROOT/scripts/buildkit_oracle.py parse --files-from $list" \
         >&2)
     cat "$table"
     echo
+    cpu_times "$table.json"
     echo "(\`-i\`: both exit non-zero because 21 corpus files do not parse.) Per-file throughput"
     echo "is $n divided by the mean time; the ratio of the means is the throughput ratio."
 }

@@ -300,6 +300,11 @@ pub fn read_layer(
         (facts, parsed)
     });
 
+    // A failed read (a stalled or cut connection, a truncated archive) leaves the digest
+    // incomplete: report the failure itself, not the mismatch it causes.
+    if let Some(e) = facts.read_error {
+        return Err(LayerError::Read(e));
+    }
     if let Some(expected) = &expect.digest
         && expected.is_sha256()
         && *expected != facts.blob_digest
@@ -308,9 +313,6 @@ pub fn read_layer(
             expected: expected.clone(),
             actual: facts.blob_digest,
         });
-    }
-    if let Some(e) = facts.read_error {
-        return Err(LayerError::Read(e));
     }
     if let Some((offset, source)) = facts.decode_error {
         return Err(LayerError::Decompress {

@@ -460,11 +460,12 @@ out of the image with `RUN --mount=type=cache`. Removing it in a later RUN saves
     },
     APT_UPDATE_ALONE = {
         code: "KL302", name: "apt-update-alone", aliases: [],
-        category: Size, severity: Warning, enabled: true, fixable: false,
+        category: Size, severity: Warning, enabled: true, fixable: true,
         summary: "apt-get update in a RUN without the install that needs it",
         explanation: "The lists downloaded by a lone `apt-get update` stay in their own layer for \
 good, and the layer cache keeps reusing them: a later change to the install line runs against \
-stale lists and fails with 404s once the mirror moves on. Update, install and clean in one RUN.",
+stale lists and fails with 404s once the mirror moves on. Update, install and clean in one RUN. \
+The fix moves a RUN that only updates into the install RUN right after it.",
         bad: "FROM debian:bookworm\nRUN apt-get update\nRUN apt-get install -y curl\n",
         good: "FROM debian:bookworm\nRUN apt-get update && apt-get install -y curl \\\n    && rm -rf /var/lib/apt/lists/*\n",
     },
@@ -480,13 +481,15 @@ lands in the image (documentation tools, X libraries, ...). Install exactly what
     },
     REMOVED_IN_LATER_LAYER = {
         code: "KL304", name: "removed-in-later-layer", aliases: [],
-        category: Size, severity: Warning, enabled: true, fixable: false,
+        category: Size, severity: Warning, enabled: true, fixable: true,
         summary: "Files removed in a later layer than the one that added them",
         explanation: "Layers only add: deleting a file in a later RUN hides it (a whiteout) but \
 its bytes stay in the layer that created it, and every pull downloads them. Remove temporary \
 files in the same RUN that creates them, or download, unpack and clean in one RUN instead of \
 COPY/ADD followed by RUN. Only stages that end up in the image are checked: builder stages that \
-are only copied from do not ship their layers.",
+are only copied from do not ship their layers. The fix moves an `rm` into the RUN that created \
+the file (marked unsafe when a RUN in between might read it), or turns `COPY f` followed by a \
+RUN that uses and deletes it into `RUN --mount=type=bind` (unsafe: it needs BuildKit).",
         bad: "FROM alpine\nCOPY app.tar.gz /tmp/\nRUN tar -xzf /tmp/app.tar.gz -C /opt\nRUN rm /tmp/app.tar.gz\n",
         good: "FROM alpine\nRUN --mount=type=bind,source=app.tar.gz,target=/tmp/app.tar.gz tar -xzf /tmp/app.tar.gz -C /opt\n",
     },
@@ -526,12 +529,13 @@ every build. Download, unpack and delete in one RUN (curl or wget), or use \
     },
     COPY_ALL_BEFORE_INSTALL = {
         code: "KL401", name: "copy-all-before-install", aliases: [],
-        category: Speed, severity: Warning, enabled: true, fixable: false,
+        category: Speed, severity: Warning, enabled: true, fixable: true,
         summary: "The whole context is copied before the dependency install",
         explanation: "The layer cache is invalidated by any change to what a COPY brings in. With \
 `COPY . .` before `npm ci`, `pip install -r`, `go mod download`, `bundle install` and the like, \
 every source edit reinstalls all dependencies. Copy the manifest and lock files first, install, \
-then copy the rest.",
+then copy the rest. The fix (unsafe: an install may read other files, such as postinstall \
+scripts) does that for npm, yarn, pnpm and go when the build context is known and holds them.",
         bad: "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\n",
         good: "FROM node:20\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci\nCOPY . .\n",
     },

@@ -407,6 +407,14 @@ pub fn created_paths(cmd: &Command) -> Vec<&Word> {
                 out.extend(args.get(p + 1));
             }
         }
+        // `python3 -m venv DIR` / `virtualenv DIR`: the environment's directory.
+        Some(p) if p.starts_with("python") => {
+            let args = cmd.program_args();
+            if args.len() >= 2 && args[0].value == "-m" && args[1].value == "venv" {
+                out.extend(args[2..].iter().find(|w| !w.value.starts_with('-')));
+            }
+        }
+        Some("virtualenv") => out.extend(ops.first()),
         _ => {}
     }
     out
@@ -505,6 +513,9 @@ mod tests {
         assert_eq!(vals("echo hi > /etc/motd 2>/dev/null"), ["/etc/motd"]);
         assert_eq!(vals("curl -o /tmp/x https://a"), ["/tmp/x"]);
         assert_eq!(vals("tar -xzf a.tgz -C /opt"), ["/opt"]);
+        assert_eq!(vals("python3 -m venv --copies /opt/venv"), ["/opt/venv"]);
+        assert_eq!(vals("virtualenv /opt/env"), ["/opt/env"]);
+        assert!(vals("python3 -m pip install x").is_empty());
     }
 
     #[test]

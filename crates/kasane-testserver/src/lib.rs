@@ -6,6 +6,10 @@
 //!
 //! It also throttles each connection's bandwidth, as object stores do, for the benchmark.
 //! Every server stops (and closes its connections) when dropped; nothing outlives the test.
+//!
+//! [`registry`] is a fake container registry (auth, token exchange, faults) on the same terms.
+
+pub mod registry;
 
 use std::collections::HashMap;
 use std::fs::File;

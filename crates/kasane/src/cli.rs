@@ -37,6 +37,10 @@ pub(crate) enum Command {
     Ignore(commands::ignore::Args),
     /// Lint Dockerfiles: BuildKit's checks, hadolint's rules that matter, size and speed.
     Lint(commands::lint::Args),
+    /// Merge consecutive RUN/ENV/LABEL/COPY into fewer layers where the build stays the same.
+    Merge(commands::merge::Args),
+    /// Apply the lint rules' fixes, printing each change and why; --build measures the result.
+    Fix(commands::fix::Args),
     /// Write the filesystem a container of the image starts with, as a directory or a tar.
     Export(commands::export::Args),
     /// Squash layers N.. of an image into one and write an archive `docker load` reads.

@@ -87,30 +87,9 @@ impl TarFiles {
                     size: entry.size(),
                 },
                 tar::EntryType::Symlink | tar::EntryType::Link => {
-                    let Some(target) = entry.link_name_bytes() else {
-                        continue;
-                    };
-                    // Symlinks resolve against the member's directory, hard links against the
-                    // archive root.
-                    let joined = if entry.header().entry_type() == tar::EntryType::Symlink
-                        && !target.starts_with(b"/")
-                    {
-                        let mut j = name
-                            .parent()
-                            .unwrap_or_else(ImagePath::root)
-                            .as_bytes()
-                            .to_vec();
-                        j.push(b'/');
-                        j.extend_from_slice(&target);
-                        j
-                    } else {
-                        target.into_owned()
-                    };
-                    match ImagePath::normalize(&joined) {
-                        Ok((t, _)) => {
-                            Member::Link(String::from_utf8_lossy(t.as_bytes()).into_owned())
-                        }
-                        Err(_) => continue,
+                    match member_link_target(&name, &entry) {
+                        Some(target) => Member::Link(target),
+                        None => continue,
                     }
                 }
                 _ => continue,
@@ -164,6 +143,30 @@ impl ImageFiles for TarFiles {
     fn name(&self) -> String {
         self.path.display().to_string()
     }
+}
+
+/// Where a link member of an image archive points, as a normalised path inside the archive:
+/// symlinks resolve against the member's directory, hard links against the archive root.
+pub(crate) fn member_link_target<R: Read>(
+    path: &ImagePath,
+    entry: &tar::Entry<'_, R>,
+) -> Option<String> {
+    let target = entry.link_name_bytes()?;
+    let joined =
+        if entry.header().entry_type() == tar::EntryType::Symlink && !target.starts_with(b"/") {
+            let mut j = path
+                .parent()
+                .unwrap_or_else(ImagePath::root)
+                .as_bytes()
+                .to_vec();
+            j.push(b'/');
+            j.extend_from_slice(&target);
+            j
+        } else {
+            target.into_owned()
+        };
+    let (t, _) = ImagePath::normalize(&joined).ok()?;
+    Some(String::from_utf8_lossy(t.as_bytes()).into_owned())
 }
 
 /// A byte range of a shared file, read with positioned reads.

@@ -3,7 +3,8 @@
 //! parsing, analysis) is shared by every source.
 //!
 //! Built in: `docker save` archives (legacy, Docker 25+, containerd store), OCI archives and OCI
-//! layout directories ([`ArchiveSource`], [`LayoutSource`], opened by [`open`]). Live sources
+//! layout directories ([`ArchiveSource`], [`LayoutSource`], opened by [`open`]); an archive that
+//! can only be streamed once (the Docker engine's export) is read by [`read_archive_stream`]. Live sources
 //! (the Docker Engine API, registries) implement the same trait; [`oci::select_manifest`] and
 //! [`oci::resolve_manifest`] do the index and manifest walking for any source that can fetch blobs
 //! by digest.
@@ -12,12 +13,14 @@ mod files;
 mod input;
 pub mod oci;
 mod resolve;
+mod stream;
 
 use std::fmt;
 use std::io::Read;
 
 pub use files::{ArchiveSource, LayoutSource};
 pub use input::{InputKind, open, parse_input};
+pub use stream::read_archive_stream;
 
 use crate::digest::Digest;
 use crate::error::Error;
@@ -45,6 +48,8 @@ pub enum ImageFormat {
     OciArchive,
     /// An OCI image layout directory.
     OciLayout,
+    /// A registry, read over the Registry HTTP API v2.
+    Registry,
     /// Defined by another source (a registry, the Docker engine).
     Other(String),
 }

@@ -63,7 +63,7 @@ pub(crate) fn resolve_files(
 
 /// The digest a `docker save` member's name reveals: `blobs/sha256/<hex>` or a legacy
 /// `<hex>.json` config (whose name is its sha256).
-fn digest_from_name(path: &str) -> Option<Digest> {
+pub(crate) fn digest_from_name(path: &str) -> Option<Digest> {
     if let Some(rest) = path.strip_prefix("blobs/") {
         let (alg, enc) = rest.split_once('/')?;
         return format!("{alg}:{enc}").parse().ok();

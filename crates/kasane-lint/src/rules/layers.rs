@@ -6,7 +6,7 @@ use kasane_dockerfile::{Arguments, InstructionKind};
 use kasane_shell::package::{self, Action};
 use kasane_shell::{Connector, files};
 
-use super::list_words;
+use super::{list_words, moves};
 use crate::diagnostic::{Applicability, Edit, Fix, Span};
 use crate::engine::{LintOptions, Sink};
 use crate::model::{Model, join_path, span};
@@ -18,7 +18,7 @@ pub(crate) fn check(model: &Model<'_>, options: &LintOptions<'_>, sink: &mut Sin
         if shipped.contains(&st.index) {
             added_then_changed(model, st.index, options, sink);
         }
-        copy_all_before_install(model, st.from, st.end, sink);
+        copy_all_before_install(model, st.from, st.end, options, sink);
     }
     mergeable_runs(model, sink);
     copy_ignored(model, options, sink);
@@ -388,6 +388,7 @@ fn changes_in_run(
                 continue;
             }
             if let Some(a) = added.iter().find(|a| removes(&abs, a)) {
+                let fix = removal_fix(model, i, c, &abs, a);
                 let kind = model.instrs[a.instr].kind;
                 let size = a.bytes.map_or_else(String::new, |b| {
                     format!("; its {} stay in the image", human(b))
@@ -397,7 +398,7 @@ fn changes_in_run(
                         .cover(span(model.instrs[a.instr].span)),
                     format!("`{}` was added here", a.path),
                 );
-                sink.report(
+                let f = sink.report(
                     r::REMOVED_IN_LATER_LAYER,
                     run.span(w.span.clone()),
                     format!(
@@ -405,8 +406,9 @@ fn changes_in_run(
                         line_of(model, a.instr)
                     ),
                 )
-                .notes
-                .push(note);
+;
+                f.notes.push(note);
+                f.fix = fix;
             }
         }
         if let Some(inv) = package::invocation(c)
@@ -470,8 +472,10 @@ fn changes_in_run(
     }
 }
 
-/// Moves a lone `chmod MODE path` / `chown OWNER path` into `--chmod`/`--chown` of the COPY
-/// that added `path`, and deletes the RUN.
+/// KL305's fix. For files a COPY/ADD added: a lone `chmod MODE path` / `chown OWNER path`
+/// becomes `--chmod`/`--chown` of that COPY and the RUN goes. For files a RUN created: the
+/// command moves to the end of that RUN (safe when nothing between them could see the
+/// difference).
 fn chmod_fix(
     model: &Model<'_>,
     i: usize,
@@ -481,10 +485,24 @@ fn chmod_fix(
     command_count: usize,
 ) -> Option<Fix> {
     let source = &model.instrs[a.instr];
-    if command_count != 1
-        || !matches!(source.kind, InstructionKind::Copy | InstructionKind::Add)
-        || c.uses_sudo().is_some()
-    {
+    if c.uses_sudo().is_some() {
+        return None;
+    }
+    if source.kind == InstructionKind::Run {
+        let target = m.targets.first()?;
+        return move_command(
+            model,
+            i,
+            c,
+            &target.value,
+            a.instr,
+            format!(
+                "run it at the end of the RUN on line {} that created the files",
+                source.start_line()
+            ),
+        );
+    }
+    if command_count != 1 || !matches!(source.kind, InstructionKind::Copy | InstructionKind::Add) {
         return None;
     }
     let spec = m.spec?.value.clone();
@@ -511,6 +529,133 @@ fn chmod_fix(
     ))
 }
 
+/// Moves command `c` of RUN `i`, which works on `path`, to the end of the earlier RUN `to`.
+/// Not offered when a command before it in its RUN, or a RUN between, names the file (it would
+/// run after the move and miss it). Safe when `c` is its RUN's first command and only config
+/// instructions lie between; unsafe otherwise (a RUN between may still touch the file).
+fn move_command(
+    model: &Model<'_>,
+    i: usize,
+    c: &kasane_shell::Command,
+    path: &str,
+    to: usize,
+    description: String,
+) -> Option<Fix> {
+    let run = model.runs[i].as_ref()?;
+    let ci = moves::command_index(run, c)?;
+    let text = moves::command_text(model, i, c)?;
+    if to >= i || model.runs[to].as_ref().is_none_or(|r| r.heredoc) {
+        return None;
+    }
+    let name = path
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or(path);
+    if name.is_empty() {
+        return None;
+    }
+    let names = |c: &kasane_shell::Command| c.words.iter().any(|w| w.value.contains(name));
+    let earlier = run.script.commands[..ci].iter().any(names);
+    let between = (to + 1..i).any(|k| {
+        model.runs[k]
+            .as_ref()
+            .is_some_and(|r| r.script.commands.iter().any(names))
+            || (model.instrs[k].kind == InstructionKind::Run && model.runs[k].is_none())
+    });
+    if earlier || between {
+        return None;
+    }
+    let quiet = ci == 0 && moves::quiet_between(model, to, i, text);
+    let (at, sep) = moves::append_point(model, to)?;
+    let mut edits = moves::remove_command(model, i, ci)?;
+    edits.push(Edit::insert(at, format!("{sep}{text}")));
+    let applicability = if quiet {
+        Applicability::Safe
+    } else {
+        Applicability::Unsafe
+    };
+    Some(Fix::new(description, applicability, edits))
+}
+
+/// KL304's fix for a single removed path. A file a RUN created: the `rm` moves into that RUN.
+/// A file a plain `COPY src dest` added just before this RUN: the COPY goes and this RUN
+/// mounts `src` at `dest` instead (BuildKit only, so unsafe).
+fn removal_fix(
+    model: &Model<'_>,
+    i: usize,
+    c: &kasane_shell::Command,
+    abs: &str,
+    a: &Added,
+) -> Option<Fix> {
+    if files::removed_paths(c).len() != 1 || c.uses_sudo().is_some() {
+        return None;
+    }
+    let source = &model.instrs[a.instr];
+    match source.kind {
+        InstructionKind::Run if a.path == abs => move_command(
+            model,
+            i,
+            c,
+            abs,
+            a.instr,
+            format!(
+                "remove it at the end of the RUN on line {} that created it",
+                source.start_line()
+            ),
+        ),
+        InstructionKind::Copy => {
+            let words = list_words(source);
+            let plain = |v: &str| {
+                !v.is_empty()
+                    && !v.contains(['*', '?', '[', '$', ',', '=', ' ', '"', '\'', '\\'])
+                    && !v.starts_with("<<")
+                    && !v.contains("://")
+            };
+            let Arguments::List(_) = &source.args else {
+                return None;
+            };
+            if !source.flags.is_empty()
+                || !source.heredocs.is_empty()
+                || words.len() != 2
+                || a.path != abs
+                || !plain(&words[0].value)
+                || words[0].value.ends_with('/')
+                || !plain(abs)
+                || !moves::inert_between(model, a.instr, i, "")
+            {
+                return None;
+            }
+            let run = model.runs[i].as_ref()?;
+            let ci = moves::command_index(run, c)?;
+            let mut edits = vec![Edit::delete(span(source.extent))];
+            if run.script.commands.len() == 1 {
+                // Copied and deleted with nothing in between: both go.
+                edits.push(Edit::delete(span(model.instrs[i].extent)));
+            } else {
+                edits.extend(moves::remove_command(model, i, ci)?);
+                edits.push(Edit::insert(
+                    span(model.instrs[i].keyword.span).end,
+                    format!(
+                        " --mount=type=bind,source={},target={abs},rw",
+                        words[0].value
+                    ),
+                ));
+            }
+            Some(Fix::new(
+                format!(
+                    "mount {} into this RUN instead of copying it on line {} (needs BuildKit)",
+                    words[0].value,
+                    source.start_line()
+                ),
+                Applicability::Unsafe,
+                edits,
+            ))
+        }
+        _ => None,
+    }
+}
+
 /// True for a COPY/ADD that copies the whole context (`.`, `./`, `*`).
 fn copies_everything(model: &Model<'_>, i: usize) -> bool {
     let ins = &model.instrs[i];
@@ -526,7 +671,13 @@ fn copies_everything(model: &Model<'_>, i: usize) -> bool {
             .any(|w| matches!(w.value.as_str(), "." | "./" | "*" | "./*" | "./."))
 }
 
-fn copy_all_before_install(model: &Model<'_>, from: usize, end: usize, sink: &mut Sink<'_>) {
+fn copy_all_before_install(
+    model: &Model<'_>,
+    from: usize,
+    end: usize,
+    options: &LintOptions<'_>,
+    sink: &mut Sink<'_>,
+) {
     let mut copy_all: Option<usize> = None;
     for i in from + 1..end {
         if copy_all.is_none() && copies_everything(model, i) {
@@ -556,20 +707,135 @@ fn copy_all_before_install(model: &Model<'_>, from: usize, end: usize, sink: &mu
                 run.span(cmd.span.clone()),
                 "dependencies are installed here",
             );
-            sink.report(
+            let fix = manifests_first_fix(model, c, i, cmd, options);
+            let f = sink.report(
                 r::COPY_ALL_BEFORE_INSTALL,
                 span(model.instrs[c].span),
                 format!("the whole context is copied before `{what}`: any source change reinstalls every dependency; copy the manifest and lock files first"),
-            )
-            .notes
-            .push(note);
+            );
+            f.notes.push(note);
+            f.fix = fix;
             return;
         }
     }
 }
 
+/// The manifest and lock files an install reads, relative to the context (the install runs
+/// where `COPY . DEST` put the context). `None` when kasane cannot tell the install needs
+/// nothing else (workspaces, local packages, a requirements file that includes others).
+fn install_manifests(
+    inv: &package::Invocation<'_>,
+    context: &std::path::Path,
+) -> Option<Vec<String>> {
+    let exists = |p: &str| context.join(p).is_file();
+    let optional = |names: &[&str]| -> Vec<String> {
+        names
+            .iter()
+            .filter(|n| exists(n))
+            .map(|n| (*n).to_owned())
+            .collect()
+    };
+    let mut files = match inv.manager {
+        package::Manager::Npm | package::Manager::Yarn | package::Manager::Pnpm => {
+            if context.join(".yarn").exists() || exists("pnpm-workspace.yaml") {
+                return None;
+            }
+            let mut v = vec!["package.json".to_owned()];
+            v.extend(optional(&[
+                "package-lock.json",
+                "npm-shrinkwrap.json",
+                "yarn.lock",
+                "pnpm-lock.yaml",
+                ".npmrc",
+                ".yarnrc",
+            ]));
+            v
+        }
+        package::Manager::Go => {
+            if exists("go.work") {
+                return None;
+            }
+            let mut v = vec!["go.mod".to_owned()];
+            v.extend(optional(&["go.sum"]));
+            v
+        }
+        _ => return None,
+    };
+    files.dedup();
+    files.iter().all(|f| exists(f)).then_some(files)
+}
+
+/// KL401's fix: copy the manifests, install, then copy everything (unsafe: the install may
+/// read other files, such as postinstall scripts or local packages).
+fn manifests_first_fix(
+    model: &Model<'_>,
+    copy: usize,
+    run: usize,
+    cmd: &kasane_shell::Command,
+    options: &LintOptions<'_>,
+) -> Option<Fix> {
+    let context = options.context?;
+    let ins = &model.instrs[copy];
+    let words = list_words(ins);
+    let rs = model.runs[run].as_ref()?;
+    if run != copy + 1
+        || words.len() != 2
+        || !matches!(ins.args, Arguments::List(_))
+        || rs.heredoc
+        || !rs
+            .script
+            .commands
+            .iter()
+            .all(|c| c.depth == 0 && package::invocation(c).is_some())
+        || !model.instrs[run].heredocs.is_empty()
+    {
+        return None;
+    }
+    let inv = package::invocation(cmd)?;
+    let files = install_manifests(&inv, context)?;
+    if let Some(matcher) = ignore_matcher(options)
+        && files
+            .iter()
+            .any(|f| matcher.matches_cleaned(f.as_bytes()).unwrap_or(true))
+    {
+        return None;
+    }
+    let dest = model.df.text(words[1].span);
+    if dest.contains('$') {
+        return None;
+    }
+    let dest = if dest == "." {
+        "./".to_owned()
+    } else if dest.ends_with('/') {
+        dest.to_owned()
+    } else {
+        format!("{dest}/")
+    };
+    let head = &model.src[ins.span.start.offset..words[0].span.start.offset];
+    let nl = if model.src.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    let run_text = model.df.text(model.instrs[run].span);
+    Some(Fix::new(
+        format!(
+            "copy {} first and install before copying the rest",
+            files.join(", ")
+        ),
+        Applicability::Unsafe,
+        vec![
+            Edit::insert(
+                ins.span.start.offset,
+                format!("{head}{} {dest}{nl}{run_text}{nl}", files.join(" ")),
+            ),
+            Edit::delete(span(model.instrs[run].extent)),
+        ],
+    ))
+}
+
 /// Programs that are quick, local and deterministic: separate cache entries buy nothing.
-fn light(program: &str) -> bool {
+pub(crate) fn light(program: &str) -> bool {
     matches!(
         program,
         "mkdir"

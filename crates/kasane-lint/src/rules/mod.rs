@@ -3,6 +3,7 @@
 
 mod instructions;
 mod layers;
+mod moves;
 mod shell;
 mod stages;
 

@@ -6,7 +6,7 @@ use kasane_dockerfile::Instruction;
 use kasane_shell::package::{self, Action, Invocation, Manager};
 use kasane_shell::{Command, Connector, files};
 
-use super::continuation;
+use super::moves;
 use crate::diagnostic::{Applicability, Edit, Fix, Span};
 use crate::engine::Sink;
 use crate::model::{Model, RunShell};
@@ -86,19 +86,7 @@ impl RunCtx<'_, '_> {
 
     /// Where to append `&& more` to the script, and the separator to use before it.
     fn append_point(&self) -> Option<(usize, String)> {
-        let last = self.run.script.commands.last()?;
-        if self.run.heredoc {
-            return Some((self.run.span(last.span.clone()).end, "\n".to_owned()));
-        }
-        // Only when nothing (a comment, a trailing `;` or `&`) follows the last command.
-        let text = self.run.text.text();
-        if text.trim_end().len() != last.span.end || last.after == Connector::Background {
-            return None;
-        }
-        Some((
-            self.run.span(last.span.clone()).end,
-            format!("{}&& ", continuation(self.model, self.ins)),
-        ))
+        moves::append_point(self.model, self.i)
     }
 
     /// True when a `RUN --mount=type=cache` covers `path` (or a parent of it).
@@ -542,12 +530,13 @@ fn caches(ctx: &RunCtx<'_, '_>, invs: &[(usize, Invocation<'_>)], sink: &mut Sin
         && !apt_install
         && !lists_removed
     {
-        sink.report(
+        let f = sink.report(
                 r::APT_UPDATE_ALONE,
                 ctx.command_span(&commands[*ci]),
                 "apt-get update without an install in the same RUN: its lists (tens of MB) stay in this layer and go stale in the cache",
-            )
-            .aliases = vec!["DL3009"];
+            );
+        f.aliases = vec!["DL3009"];
+        f.fix = update_into_install(ctx);
         return;
     }
     let apk_update = invs
@@ -592,11 +581,19 @@ fn caches(ctx: &RunCtx<'_, '_>, invs: &[(usize, Invocation<'_>)], sink: &mut Sin
             (Manager::AptGet | Manager::Apt, Action::Update)
                 if !lists_removed && !ctx.cache_mount_covers("/var/lib/apt/lists") =>
             {
+                let fix = match later_lists_removal(ctx) {
+                    Later::Removal(k, rm, known) => move_removal_here(ctx, k, rm, known),
+                    Later::AptUse => None,
+                    Later::Nothing => append_fix(
+                        "apt-get clean && rm -rf /var/lib/apt/lists/*",
+                        "clean apt's caches and remove its lists in the same RUN",
+                    ),
+                };
                 report(
                         sink,
                         "DL3009",
                         "apt lists (/var/lib/apt/lists, tens of MB) downloaded here are not removed in this RUN, so they stay in the layer".into(),
-                        append_fix("rm -rf /var/lib/apt/lists/*", "remove the apt lists in the same RUN"),
+                        fix,
                     );
             }
             (Manager::Apk, Action::Install) => {
@@ -703,4 +700,178 @@ fn caches(ctx: &RunCtx<'_, '_>, invs: &[(usize, Invocation<'_>)], sink: &mut Sin
             _ => {}
         }
     }
+}
+
+/// What the RUNs after an `apt-get update` do with the lists.
+enum Later {
+    /// RUN `.0` removes them with its command `.1`, and no RUN before that uses apt; `.2`:
+    /// every command between runs a program known not to use apt.
+    Removal(usize, usize, bool),
+    /// A later RUN uses apt (and may need the lists) before any removal.
+    AptUse,
+    /// Nothing later in the stage touches them.
+    Nothing,
+}
+
+fn mentions_apt(c: &Command) -> bool {
+    c.words.iter().any(|w| {
+        let name = kasane_shell::base_name(&w.value);
+        name.starts_with("apt") || name == "dpkg" || name.starts_with("debconf")
+    })
+}
+
+/// Programs that do not run apt behind one's back (a script or `make` might).
+fn apt_free(program: &str) -> bool {
+    super::layers::light(program)
+        || matches!(
+            program,
+            "head"
+                | "tail"
+                | "tar"
+                | "gzip"
+                | "gunzip"
+                | "unzip"
+                | "xz"
+                | "bzip2"
+                | "zstd"
+                | "curl"
+                | "wget"
+                | "git"
+                | "find"
+                | "grep"
+                | "awk"
+                | "sort"
+                | "node"
+                | "npm"
+                | "yarn"
+                | "pnpm"
+                | "go"
+                | "cargo"
+                | "java"
+                | "mvn"
+                | "gradle"
+                | "gem"
+                | "bundle"
+        )
+        || program.starts_with("python")
+        || program.starts_with("pip")
+}
+
+/// The first later RUN in the stage that removes /var/lib/apt/lists, unless apt is used first.
+fn later_lists_removal(ctx: &RunCtx<'_, '_>) -> Later {
+    let model = ctx.model;
+    let stage = model.stage_of[ctx.i];
+    let mut known = true;
+    for k in ctx.i + 1..model.instrs.len() {
+        if model.stage_of[k] != stage
+            || model.instrs[k].kind == kasane_dockerfile::InstructionKind::From
+        {
+            break;
+        }
+        let Some(run) = &model.runs[k] else {
+            if model.instrs[k].kind == kasane_dockerfile::InstructionKind::Run {
+                // Exec form or a script kasane cannot read: it may use apt.
+                return Later::AptUse;
+            }
+            continue;
+        };
+        for (ci, c) in run.script.commands.iter().enumerate() {
+            if files::removed_paths(c)
+                .iter()
+                .any(|p| p.value.starts_with("/var/lib/apt/lists"))
+            {
+                return Later::Removal(k, ci, known);
+            }
+            let cleans = package::invocation(c).is_some_and(|inv| {
+                matches!(inv.manager, Manager::AptGet | Manager::Apt)
+                    && inv.action == Action::CleanCache
+            });
+            if mentions_apt(c) && !cleans {
+                // A RUN that refreshes the lists first does not need the old ones.
+                let refreshes = package::invocation(c).is_some_and(|inv| {
+                    matches!(inv.manager, Manager::AptGet | Manager::Apt)
+                        && inv.action == Action::Update
+                });
+                return if refreshes {
+                    Later::Nothing
+                } else {
+                    Later::AptUse
+                };
+            }
+            known &= c.program().is_some_and(apt_free);
+        }
+    }
+    Later::Nothing
+}
+
+/// Moves the lists removal `rm` of RUN `k` to the end of this RUN: safe when every command in
+/// between is `known` not to use apt.
+fn move_removal_here(ctx: &RunCtx<'_, '_>, k: usize, rm: usize, known: bool) -> Option<Fix> {
+    let model = ctx.model;
+    let c = &model.runs[k].as_ref()?.script.commands[rm];
+    let text = moves::command_text(model, k, c)?;
+    if files::removed_paths(c)
+        .iter()
+        .any(|p| !p.value.starts_with("/var/lib/apt/lists"))
+        || model.instrs[ctx.i].flags.len() != model.instrs[k].flags.len()
+    {
+        return None;
+    }
+    let (at, sep) = ctx.append_point()?;
+    let mut edits = moves::remove_command(model, k, rm)?;
+    // `apt-get clean` too: the package files and apt's binary caches in /var/cache/apt are
+    // as much a leftover as the lists (images without docker-clean keep them).
+    let cleaned = ctx.run.script.commands.iter().any(|c| {
+        package::invocation(c).is_some_and(|inv| {
+            matches!(inv.manager, Manager::AptGet | Manager::Apt)
+                && inv.action == Action::CleanCache
+        })
+    });
+    let clean = if cleaned { "" } else { "apt-get clean && " };
+    edits.push(Edit::insert(at, format!("{sep}{clean}{text}")));
+    Some(Fix::new(
+        format!(
+            "clean apt's caches and remove its lists in this RUN instead of in the RUN on line {}",
+            model.instrs[k].start_line()
+        ),
+        if known {
+            Applicability::Safe
+        } else {
+            Applicability::Unsafe
+        },
+        edits,
+    ))
+}
+
+/// KL302's fix: a RUN that only runs `apt-get update` moves into the next RUN, when that one
+/// installs packages and nothing between them matters.
+fn update_into_install(ctx: &RunCtx<'_, '_>) -> Option<Fix> {
+    let model = ctx.model;
+    let commands = &ctx.run.script.commands;
+    if commands.len() != 1 || ctx.run.heredoc {
+        return None;
+    }
+    let text = moves::command_text(model, ctx.i, &commands[0])?;
+    let k = (ctx.i + 1..model.instrs.len())
+        .find(|&k| model.instrs[k].kind == kasane_dockerfile::InstructionKind::Run)?;
+    if !moves::quiet_between(model, ctx.i, k, text) {
+        return None;
+    }
+    let installs = model.runs[k].as_ref().is_some_and(|r| {
+        package::invocations(&r.script.commands).any(|(_, inv)| {
+            matches!(inv.manager, Manager::AptGet | Manager::Apt) && inv.action == Action::Install
+        })
+    });
+    if !installs {
+        return None;
+    }
+    let prepend = moves::prepend(model, k, text)?;
+    Some(Fix::new(
+        format!(
+            "run it in the RUN on line {} that installs",
+            model.instrs[k].start_line()
+        ),
+        Applicability::Safe,
+        vec![Edit::delete(crate::model::span(ctx.ins.extent)), prepend],
+    ))
 }

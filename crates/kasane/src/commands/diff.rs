@@ -31,6 +31,9 @@ pub(crate) struct Args {
     /// No progress on stderr.
     #[arg(long, short)]
     quiet: bool,
+    /// Registry access (`docker://` and bare names).
+    #[command(flatten)]
+    registry: crate::image_input::RegistryArgs,
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
@@ -40,6 +43,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
             platform: args.platform.clone(),
             verify_diff_ids: false,
             quiet: args.quiet,
+            registry: args.registry.clone(),
+            save: None,
         }
         .read()
     };

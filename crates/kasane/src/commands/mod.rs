@@ -8,9 +8,11 @@ pub(crate) mod diff;
 pub(crate) mod explore;
 pub(crate) mod export;
 pub(crate) mod fetch;
+pub(crate) mod fix;
 pub(crate) mod ignore;
 pub(crate) mod layers;
 pub(crate) mod lint;
+pub(crate) mod merge;
 pub(crate) mod parse;
 pub(crate) mod prune;
 pub(crate) mod squash;
@@ -32,6 +34,8 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Context(args) => context::run(args),
         Command::Ignore(args) => ignore::run(args),
         Command::Lint(args) => lint::run(args),
+        Command::Merge(args) => merge::run(args),
+        Command::Fix(args) => fix::run(args),
         Command::Export(args) => export::run(args),
         Command::Squash(args) => squash::run(args),
         Command::Diff(args) => diff::run(args),

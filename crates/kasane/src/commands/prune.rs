@@ -3,10 +3,11 @@
 //! nothing else.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context;
 
+use super::merge::write_atomically;
 use crate::build_input::BuildInput;
 use crate::exit::Outcome;
 
@@ -131,28 +132,5 @@ fn verify(text: &str, input: &BuildInput, target: &str, kept: usize) -> anyhow::
         needed.len(),
         graph.stages().len()
     );
-    Ok(())
-}
-
-/// Writes through a temporary file in the same directory and a rename, so a
-/// failure never leaves a truncated file behind.
-fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .with_context(|| format!("{} is not a file path", path.display()))?;
-    let tmp = dir.join(format!(
-        ".{}.kasane-tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| {
-        let _ = std::fs::remove_file(&tmp);
-        format!("renaming {} to {}", tmp.display(), path.display())
-    })?;
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! subcommand (add yours with a `mod` line), snapshots under `snapshots/`.
 
 mod help;
+mod rewrite;
 
 use std::process::{Command, Output};
 
