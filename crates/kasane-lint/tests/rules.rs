@@ -16,6 +16,8 @@ const CASES: &[Case] = &[
     ("KL001", "FROM alpine\nFROB x\n", &[(2, 1)]),
     ("KL001", "FROM alpine\nCOPY --form=a x y\n", &[(2, 6)]),
     ("KL001", "FROM alpine\nRUN <<EOF\necho\n", &[(2, 5)]),
+    ("KL001", "FROM alpine AS build\nFROM Build\n", &[(2, 6)]),
+    ("KL001", "FROM alpine AS Build\nFROM build\n", &[]),
     (
         "KL001",
         "FROM alpine\nCOPY a b\nRUN --mount=type=cache,target=/c true\n",
@@ -609,6 +611,8 @@ fn a_base_names_a_stage_only_when_it_matches_exactly() {
     let config = all_rules();
     let src = "FROM alpine:3 AS Build\nRUN make\nFROM Build\n";
     assert_eq!(positions("KL402", src, &config), [(1, 1)]);
+    assert_eq!(positions("KL001", src, &config), [(3, 6)]);
+    assert!(positions("KL204", src, &config).is_empty());
     let src = "FROM alpine:3 AS Build\nRUN make\nFROM build\n";
     assert!(positions("KL402", src, &config).is_empty());
 }

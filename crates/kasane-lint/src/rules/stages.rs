@@ -151,6 +151,24 @@ fn from_checks(model: &Model<'_>, st: &Stage<'_>, sink: &mut Sink<'_>) {
         );
         return;
     }
+    // BuildKit looks a base up among the (lowercased) stage names exactly, so `FROM Build`
+    // after `AS build` is an image reference, and an invalid one (moby/buildkit#2003).
+    let lower = image.to_lowercase();
+    if st.base.is_none()
+        && lower != image
+        && model.stages[..st.index]
+            .iter()
+            .any(|s| s.name == Some(lower.as_str()))
+    {
+        sink.report(
+            r::PARSE_ERROR,
+            word_span,
+            format!(
+                "`{image}` is not the stage `{lower}`: BuildKit compares a base with the lowercased stage names exactly, reads `{image}` as an image reference and fails (repository names must be lowercase); write `FROM {lower}`"
+            ),
+        );
+        return;
+    }
     if st.base.is_some() || image.eq_ignore_ascii_case("scratch") || image.is_empty() {
         return;
     }
