@@ -28,22 +28,18 @@ bench_live() {
   local stored
   stored=$(skopeo inspect --tls-verify=false "docker://$remote" | python3 -c 'import json,sys
 d=json.load(sys.stdin); print(len(d["Layers"]))')
-  echo "### The analyze benchmark image benchmark image from the registry at 127.0.0.1:5000 ($stored layers, $(
+  echo "### The analyze benchmark image from the registry at 127.0.0.1:5000 ($stored layers, $(
     "$KASANE" analyze -q --json "docker://$remote" | python3 -c 'import json,sys
 d=json.load(sys.stdin)["image"]; print("%.2f GB stored (gzip), %.2f GB unpacked" % (d["stored_size"]/1e9, d["total_size"]/1e9))'))"
   echo
-  hyperfine --warmup 1 --runs "$runs" --export-markdown "$out/registry.md" \
-    --prepare "rm -rf $out/skopeo $out/saved" \
+  compare --warmup 1 --runs "$runs" --prepare "rm -rf $out/skopeo $out/saved" \
     -n "kasane analyze docker://" "$KASANE analyze -q docker://$remote" \
     -n "kasane analyze --save DIR docker://" "$KASANE analyze -q --save $out/saved docker://$remote" \
-    -n "skopeo copy docker:// oci:DIR" "skopeo copy -q --src-tls-verify=false docker://$remote oci:$out/skopeo:latest" >&2
-  cat "$out/registry.md"
+    -n "skopeo copy docker:// oci:DIR" "skopeo copy -q --src-tls-verify=false docker://$remote oci:$out/skopeo:latest"
+  echo "### The same image from the engine: the export streamed into the analysis vs docker save to a file"
   echo
-  hyperfine --warmup 1 --runs "$runs" --export-markdown "$out/daemon.md" \
-    --prepare "rm -f $out/saved.tar" \
+  compare --warmup 1 --runs "$runs" --prepare "rm -f $out/saved.tar" \
     -n "kasane analyze docker-daemon:" "$KASANE analyze -q docker-daemon:$image" \
-    -n "docker save -o FILE" "/usr/bin/docker save -o $out/saved.tar $image" >&2
-  cat "$out/daemon.md"
-  echo
+    -n "docker save -o FILE" "/usr/bin/docker save -o $out/saved.tar $image"
   rm -rf "$out"
 }

@@ -19,11 +19,15 @@ use kasane_testenv::{BUSYBOX_IMAGE, DOCKER, REGISTRY};
 
 /// Stages: base, dependencies, development (not needed), an unnamed stage used by index,
 /// builder, production. The RUN steps sleep a little, as real installs and builds take time.
+/// Every stage's first step carries the nonce (base's LABEL, the unnamed stage's RUN): a step
+/// the first run took from the engine's local cache (another test's `WORKDIR /app` on the same
+/// base) would be missing from the inline cache it exports (moby/buildkit#1981), and the proof
+/// would depend on what ran before it.
 fn dockerfile(nonce: &str) -> String {
     let run =
         |stage: &str, work: &str| format!("RUN m={stage}; echo \"ran:$m-{nonce}\" && {work}\n");
     format!(
-        "FROM {BUSYBOX_IMAGE} AS base\nWORKDIR /app\n{}\n\
+        "FROM {BUSYBOX_IMAGE} AS base\nLABEL e2e.run={nonce}\nWORKDIR /app\n{}\n\
          FROM base AS dependencies\nCOPY package.json ./\n{}\n\
          FROM base AS development\nCOPY --from=dependencies /app/node_modules ./node_modules\n{}\n\
          FROM {BUSYBOX_IMAGE}\n{}\n\

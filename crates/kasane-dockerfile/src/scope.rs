@@ -411,6 +411,13 @@ impl ResolvedInstruction {
     pub fn errors(&self) -> impl Iterator<Item = &ExpandError> {
         self.fields.iter().filter_map(|f| f.value.as_ref().err())
     }
+
+    /// Whether `name` is known here: set (by ARG, ENV, the base image or the default `PATH`)
+    /// or declared as an ARG without a value. A name that is not known is what
+    /// [`ResolvedInstruction::undefined`] reports when an argument uses it.
+    pub fn knows(&self, name: &str) -> bool {
+        self.env.var(name).is_some() || self.declared.contains(name)
+    }
 }
 
 /// A stage with its base worked out and each instruction resolved.
@@ -483,14 +490,39 @@ impl Resolved {
 
     /// The resolved instruction with Dockerfile index `instruction`, wherever it is.
     pub fn instruction(&self, instruction: usize) -> Option<&ResolvedInstruction> {
-        self.meta_args
-            .iter()
-            .chain(
-                self.stages
-                    .iter()
-                    .flat_map(|s| std::iter::once(&s.from).chain(&s.instructions)),
-            )
-            .find(|i| i.instruction == instruction)
+        self.instructions().find(|i| i.instruction == instruction)
+    }
+
+    /// Every resolved instruction in Dockerfile order: the meta ARGs, then each stage's FROM
+    /// and its instructions. A base stage's ONBUILD triggers, replayed in the stages built on
+    /// it ([`ResolvedStage::triggers`]), are not included.
+    pub fn instructions(&self) -> impl Iterator<Item = &ResolvedInstruction> {
+        self.meta_args.iter().chain(
+            self.stages
+                .iter()
+                .flat_map(|s| std::iter::once(&s.from).chain(&s.instructions)),
+        )
+    }
+
+    /// The resolved instruction of each of `count` instructions, by Dockerfile index (`None`
+    /// for what BuildKit does not walk, such as a non-ARG line before the first FROM): one
+    /// pass, for callers that look up every instruction.
+    pub fn by_instruction(&self, count: usize) -> Vec<Option<&ResolvedInstruction>> {
+        let mut out = vec![None; count];
+        for resolved in self.instructions() {
+            if let Some(slot) = out.get_mut(resolved.instruction) {
+                *slot = Some(resolved);
+            }
+        }
+        out
+    }
+
+    /// The stage the base of stage `index` is, following `FROM <stage>` one step.
+    pub fn base_stage(&self, index: usize) -> Option<usize> {
+        match self.stages.get(index)?.base {
+            Some(StageBase::Stage(j)) => Some(j),
+            _ => None,
+        }
     }
 }
 
@@ -1454,6 +1486,53 @@ mod tests {
         );
         assert!(r.stages[2].triggers.is_empty());
         assert_eq!(wd(&r, 6), "/none");
+    }
+
+    #[test]
+    fn known_names_are_set_or_declared() {
+        let steps = [
+            arg(&[("G", Some("g"))]),
+            from("scratch", Some("base")),
+            arg(&[("BARE", None), ("G", None)]),
+            env(&[("E", "e")]),
+            workdir("/$BARE/$E/$G/$NOPE"),
+        ];
+        let r = run(&steps, &amd64());
+        let w = r.instruction(4).unwrap();
+        for name in ["BARE", "E", "G", "PATH"] {
+            assert!(w.knows(name), "{name}");
+        }
+        assert!(!w.knows("NOPE"));
+        assert_eq!(w.undefined(), BTreeSet::from(["NOPE"]));
+        // A meta ARG is not known in a stage until it is declared there.
+        assert!(!r.instruction(2).unwrap().knows("G"));
+    }
+
+    #[test]
+    fn every_instruction_is_found_once_by_index() {
+        let steps = [
+            arg(&[("A", Some("1"))]),
+            from("scratch", Some("base")),
+            Step::Onbuild(Box::new(env(&[("OB", "x")]))),
+            from("base", None),
+            workdir("/$OB"),
+        ];
+        let r = run(&steps, &amd64());
+        let order: Vec<usize> = r.instructions().map(|i| i.instruction).collect();
+        assert_eq!(order, [0, 1, 2, 3, 4]);
+        let index = r.by_instruction(steps.len() + 1);
+        assert_eq!(index.len(), 6);
+        for (k, found) in index.iter().enumerate().take(5) {
+            assert_eq!(found.map(|i| i.instruction), Some(k));
+        }
+        assert!(index[5].is_none());
+        // The ONBUILD line is the base stage's, not its replay in the child.
+        assert!(index[2].unwrap().fields.is_empty());
+        assert_eq!(index[2].unwrap().env.value("OB"), None);
+        assert_eq!(r.stages[1].triggers[0].instruction, 2);
+        assert_eq!(r.base_stage(1), Some(0));
+        assert_eq!(r.base_stage(0), None);
+        assert_eq!(r.base_stage(9), None);
     }
 
     #[test]

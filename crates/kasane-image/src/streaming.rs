@@ -44,3 +44,61 @@ pub fn read_layers_streaming(
         }
     });
 }
+
+/// Reads the image `selector` picks, like [`crate::read_image`], but on exactly `workers`
+/// threads of its own instead of one per core: for sources whose layers wait on the network (a
+/// registry), where more transfers at once than cores pays off. The first failing layer stops
+/// the read and is returned.
+pub fn read_image_on_workers(
+    source: &dyn Source,
+    selector: &crate::source::Selector,
+    options: ImageReadOptions,
+    workers: usize,
+    progress: &dyn Progress,
+) -> Result<crate::image::Image, Error> {
+    let resolved = source.resolve(selector)?;
+    let slots: Vec<std::sync::Mutex<Option<Result<LayerChanges, Error>>>> =
+        (0..resolved.layers.len())
+            .map(|_| std::sync::Mutex::new(None))
+            .collect();
+    read_layers_streaming(
+        source,
+        &resolved,
+        options,
+        workers,
+        progress,
+        &|index, result| {
+            let ok = result.is_ok();
+            if let Ok(mut slot) = slots[index].lock() {
+                *slot = Some(result);
+            }
+            ok
+        },
+    );
+    let mut changes = Vec::with_capacity(slots.len());
+    // A failure anywhere explains the layers that were never started.
+    let mut not_started = None;
+    for (index, slot) in slots.into_iter().enumerate() {
+        match slot
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        {
+            Some(Ok(c)) => changes.push(c),
+            Some(Err(e)) => return Err(e),
+            None => {
+                not_started.get_or_insert(index);
+            }
+        }
+    }
+    if let Some(index) = not_started {
+        return Err(Error::Invalid(format!(
+            "layer {index} of {} was not read",
+            source.describe()
+        )));
+    }
+    Ok(crate::image::assemble_image(
+        source.describe(),
+        resolved,
+        changes,
+    ))
+}

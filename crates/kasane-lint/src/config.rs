@@ -107,6 +107,9 @@ pub struct Config {
     pub disable_ignore_pragma: bool,
     /// Files the configuration was read from, for messages.
     pub sources: Vec<PathBuf>,
+    /// `--build-arg NAME=VALUE` pairs ARGs are resolved with, as in the build (a later pair for
+    /// the same name wins).
+    pub build_args: Vec<(String, String)>,
 }
 
 /// True when `selector` matches `rule` as a whole: `all`, a category, a code prefix
@@ -193,6 +196,7 @@ impl Config {
         }
         self.disable_ignore_pragma |= other.disable_ignore_pragma;
         self.sources.extend(other.sources);
+        self.build_args.extend(other.build_args);
     }
 
     /// Reads a config file: `.yaml`/`.yml` as hadolint's format, anything else as kasane.toml.
@@ -289,6 +293,7 @@ impl Config {
             fail_level,
             disable_ignore_pragma: lint.disable_ignore_pragma,
             sources: Vec::new(),
+            build_args: Vec::new(),
         };
         config.check_selectors().map_err(invalid)?;
         Ok(config)

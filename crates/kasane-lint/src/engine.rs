@@ -4,7 +4,7 @@ use std::path::Path;
 
 use crate::config::Config;
 use crate::diagnostic::{FileReport, Finding, LineIndex, Location, Note, Severity, Span};
-use crate::model::Model;
+use crate::model::{self, Model};
 use crate::pragma::Pragmas;
 use crate::registry::{self, Category, Rule};
 use crate::rules;
@@ -107,7 +107,8 @@ pub fn lint_source(path: &str, text: &str, options: &LintOptions<'_>) -> FileRep
     let mut starts = Vec::new();
     match kasane_dockerfile::parse(text) {
         Ok(df) => {
-            let model = Model::build(&df);
+            let scope = model::resolve(&df, &options.config.build_args);
+            let model = Model::build(&df, &scope);
             starts = df
                 .instructions()
                 .iter()

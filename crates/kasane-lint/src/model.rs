@@ -1,61 +1,24 @@
 //! What the rules know about a Dockerfile beyond its syntax tree: stages and how they depend
-//! on each other, the ARG/ENV scope before each instruction (so values are resolved as
-//! BuildKit resolves them), the working directory, user and shell, and the shell script of
-//! every RUN with exact file spans.
+//! on each other, the ARG/ENV variables before each instruction (from
+//! [`kasane_dockerfile::scope`], which resolves them exactly as BuildKit does), the working
+//! directory and shell, and the shell script of every RUN with exact file spans.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::rc::Rc;
+use std::sync::{Arc, LazyLock};
 
-use kasane_dockerfile::expand::{Env, Lexer};
+use kasane_dockerfile::expand::Lexer;
+use kasane_dockerfile::scope::{
+    self, BuildArgs, Field, Platform, Resolved, ResolvedInstruction, VarEnv,
+};
 use kasane_dockerfile::{Arguments, Dockerfile, Flag, Instruction, InstructionKind, Word};
 use kasane_shell::{Script, ShellText};
 
 use crate::diagnostic::Span;
 
-/// BuildKit's automatic platform ARGs: global, usable in FROM without a declaration, and in a
-/// stage only after `ARG NAME`.
-pub(crate) const PLATFORM_ARGS: &[&str] = &[
-    "BUILDPLATFORM",
-    "BUILDOS",
-    "BUILDOSVERSION",
-    "BUILDARCH",
-    "BUILDVARIANT",
-    "TARGETPLATFORM",
-    "TARGETOS",
-    "TARGETOSVERSION",
-    "TARGETARCH",
-    "TARGETVARIANT",
-    "TARGETSTAGE",
-];
-
-/// Values for the automatic platform ARGs when resolving FROM (BuildKit fills them in from
-/// the build; a typical linux/amd64 build is assumed).
-const PLATFORM_VALUES: &[(&str, &str)] = &[
-    ("BUILDPLATFORM", "linux/amd64"),
-    ("BUILDOS", "linux"),
-    ("BUILDOSVERSION", ""),
-    ("BUILDARCH", "amd64"),
-    ("BUILDVARIANT", ""),
-    ("TARGETPLATFORM", "linux/amd64"),
-    ("TARGETOS", "linux"),
-    ("TARGETOSVERSION", ""),
-    ("TARGETARCH", "amd64"),
-    ("TARGETVARIANT", ""),
-    ("TARGETSTAGE", ""),
-];
-
-/// ARGs every RUN sees without a declaration (proxies) and BuildKit's built-in ones.
-pub(crate) const PREDEFINED_ARGS: &[&str] = &[
-    "HTTP_PROXY",
-    "http_proxy",
-    "HTTPS_PROXY",
-    "https_proxy",
-    "FTP_PROXY",
-    "ftp_proxy",
-    "NO_PROXY",
-    "no_proxy",
-    "ALL_PROXY",
-    "all_proxy",
+/// ARGs BuildKit reads for itself: a RUN may use them without declaring them. (The proxy ARGs,
+/// which BuildKit also passes to RUN undeclared, are [`scope::PROXY_ARGS`].)
+const BUILDKIT_ARGS: &[&str] = &[
     "BUILDKIT_BUILD_NAME",
     "BUILDKIT_CACHE_MOUNT_NS",
     "BUILDKIT_CONTEXT_KEEP_GIT_DIR",
@@ -68,34 +31,25 @@ pub(crate) const PREDEFINED_ARGS: &[&str] = &[
     "BUILDKIT_SBOM_SCAN_STAGE",
 ];
 
+/// Whether `name` is an ARG every build defines without a declaration (a proxy or one of
+/// BuildKit's own).
+pub(crate) fn is_predefined_arg(name: &str) -> bool {
+    scope::PROXY_ARGS.contains(&name) || BUILDKIT_ARGS.contains(&name)
+}
+
 /// Converts a parser span to a diagnostic span.
 pub(crate) fn span(s: kasane_dockerfile::Span) -> Span {
     Span::new(s.start.offset, s.end.offset)
 }
 
-/// Variables in scope: name to value (`None` when declared without a value, which expands
-/// to nothing).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Scope {
-    pub vars: BTreeMap<String, Option<String>>,
-    /// Names set by ENV (an ARG of the same name does not change them).
-    pub env: BTreeSet<String>,
-}
-
-impl Env for Scope {
-    fn get(&self, name: &str) -> Option<std::borrow::Cow<'_, str>> {
-        self.vars
-            .get(name)
-            .and_then(|v| v.as_deref())
-            .map(std::borrow::Cow::Borrowed)
-    }
-}
-
-impl Scope {
-    pub(crate) fn declares(&self, name: &str) -> bool {
-        self.vars.contains_key(name)
-    }
-}
+/// The variables of an instruction BuildKit never walks (anything but ARG before the first
+/// FROM, which BuildKit rejects): nothing is set or declared.
+static NO_VARS: LazyLock<ResolvedInstruction> = LazyLock::new(|| ResolvedInstruction {
+    instruction: usize::MAX,
+    env: Arc::default(),
+    declared: Arc::default(),
+    fields: Vec::new(),
+});
 
 /// One stage: a FROM and the instructions up to the next FROM.
 #[derive(Debug, Clone)]
@@ -110,16 +64,16 @@ pub(crate) struct Stage<'a> {
     pub from_instr: &'a Instruction,
     /// The image word as written.
     pub image_word: Option<&'a Word>,
-    /// The image reference with ARG defaults applied (`None` when expansion failed).
-    pub image: Option<String>,
+    /// The image reference with the meta ARGs applied (`None` when expansion failed).
+    pub image: Option<&'a str>,
     /// Names the image reference uses that no meta ARG declares.
-    pub undeclared_in_image: BTreeSet<String>,
+    pub undeclared_in_image: BTreeSet<&'a str>,
     /// The `AS` keyword word, when present.
     pub as_word: Option<&'a Word>,
     /// The stage name word, when present.
     pub name_word: Option<&'a Word>,
     /// The stage name, lowercased as BuildKit compares it.
-    pub name: Option<String>,
+    pub name: Option<&'a str>,
     /// The earlier stage this one is built on (`FROM <stage>`).
     pub base: Option<usize>,
     /// `--platform`, when given.
@@ -145,9 +99,10 @@ impl RunShell {
 
 /// State before an instruction, as the build sees it.
 #[derive(Debug, Clone)]
-pub(crate) struct Before {
-    /// ARG and ENV variables in scope.
-    pub scope: Rc<Scope>,
+pub(crate) struct Before<'a> {
+    /// The ARG and ENV variables visible to it and its expanded arguments, from
+    /// [`kasane_dockerfile::scope`]. A FROM sees the meta and platform ARGs.
+    pub vars: &'a ResolvedInstruction,
     /// Absolute working directory (`/` when never set).
     pub workdir: Rc<str>,
     /// True when an absolute WORKDIR was set in this stage or a stage it is built on.
@@ -156,128 +111,112 @@ pub(crate) struct Before {
     pub shell: Option<Rc<[String]>>,
 }
 
+impl Before<'_> {
+    /// The variable values.
+    pub(crate) fn env(&self) -> &VarEnv {
+        &self.vars.env
+    }
+}
+
+/// The working directory and SHELL, which lint tracks itself (scope tracks the variables).
+#[derive(Debug, Clone)]
+struct Place {
+    workdir: Rc<str>,
+    workdir_set: bool,
+    shell: Option<Rc<[String]>>,
+}
+
+impl Default for Place {
+    fn default() -> Self {
+        Place {
+            workdir: Rc::from("/"),
+            workdir_set: false,
+            shell: None,
+        }
+    }
+}
+
 /// Everything the rules read about one Dockerfile.
 #[derive(Debug)]
 pub(crate) struct Model<'a> {
     pub df: &'a Dockerfile,
     pub src: &'a str,
     pub instrs: &'a [Instruction],
-    /// ARGs before the first FROM: instruction index and each declared name with its default.
-    pub meta: Vec<(usize, String, Option<String>)>,
+    /// ARG/ENV scoping of the whole file, as BuildKit resolves it.
+    pub scope: &'a Resolved,
     pub stages: Vec<Stage<'a>>,
     /// The stage of each instruction (`None` before the first FROM).
     pub stage_of: Vec<Option<usize>>,
     /// State before each instruction.
-    pub before: Vec<Before>,
+    pub before: Vec<Before<'a>>,
     /// The shell script of each shell-form RUN.
     pub runs: Vec<Option<RunShell>>,
     pub lexer: Lexer,
 }
 
-/// Splits an ARG word `NAME=value` (quotes kept by the parser) into name and expanded value.
-pub(crate) fn arg_decl(word: &str, lexer: &Lexer, scope: &Scope) -> (String, Option<String>) {
-    match word.split_once('=') {
-        Some((name, value)) => {
-            let v = lexer
-                .process_word(value, scope)
-                .map_or_else(|_| value.to_owned(), |e| e.value);
-            (name.to_owned(), Some(v))
-        }
-        None => (word.to_owned(), None),
-    }
-}
-
-/// Removes BuildKit's quoting from an ENV/LABEL key or value without expanding anything.
-fn expand_in(lexer: &Lexer, text: &str, scope: &Scope) -> String {
-    lexer
-        .process_word(text, scope)
-        .map_or_else(|_| text.to_owned(), |e| e.value)
+/// Resolves the ARG and ENV scoping of `df` for the build lint assumes: these `--build-arg`
+/// values, the last stage as target, and a linux/amd64 build (so the platform ARGs have the
+/// values a typical build gives them, whatever the host).
+pub(crate) fn resolve(df: &Dockerfile, build_args: &[(String, String)]) -> Resolved {
+    let args = build_args.iter().fold(
+        BuildArgs::new().build_platform(Platform::new("linux", "amd64", "")),
+        |args, (name, value)| args.arg(name, value),
+    );
+    scope::resolve(df, &args)
 }
 
 impl<'a> Model<'a> {
-    pub(crate) fn build(df: &'a Dockerfile) -> Model<'a> {
+    /// The model of `df`, whose scoping [`resolve`] worked out.
+    pub(crate) fn build(df: &'a Dockerfile, scope: &'a Resolved) -> Model<'a> {
         let instrs = df.instructions();
         let lexer = Lexer::new(df.escape());
-        let mut meta = Vec::new();
-        let mut meta_scope = Scope::default();
-        let mut stages: Vec<Stage<'a>> = Vec::new();
+        let vars = scope.by_instruction(instrs.len());
+        let vars_of = |i: usize| vars[i].unwrap_or(&NO_VARS);
+        let stages: Vec<Stage<'a>> = scope
+            .stages
+            .iter()
+            .map(|st| Self::stage(instrs, scope, st))
+            .collect();
         let mut stage_of = Vec::with_capacity(instrs.len());
         let mut before = Vec::with_capacity(instrs.len());
-        // State at the end of each stage, for stages built on it.
-        let mut stage_end_state: Vec<Before> = Vec::new();
-        let root = Before {
-            scope: Rc::new(Scope::default()),
-            workdir: Rc::from("/"),
-            workdir_set: false,
-            shell: None,
-        };
-        let mut cur = root.clone();
+        // Working directory and shell at the end of each stage, for stages built on it.
+        let mut stage_end: Vec<Place> = Vec::new();
+        let mut place = Place::default();
+        let mut cur_stage: Option<usize> = None;
 
         for (i, ins) in instrs.iter().enumerate() {
             if ins.kind == InstructionKind::From {
-                if let Some(last) = stages.last_mut() {
-                    last.end = i;
-                    stage_end_state.push(cur.clone());
+                if cur_stage.is_some() {
+                    stage_end.push(place.clone());
                 }
-                let stage = Self::stage(&lexer, &meta_scope, &stages, i, ins);
-                cur = match stage.base {
-                    Some(b) => stage_end_state[b].clone(),
-                    None => root.clone(),
+                let index = cur_stage.map_or(0, |s| s + 1);
+                cur_stage = Some(index);
+                place = match stages.get(index).and_then(|s| s.base) {
+                    Some(b) => stage_end[b].clone(),
+                    None => Place::default(),
                 };
-                stages.push(stage);
-                stage_of.push(Some(stages.len() - 1));
-                before.push(cur.clone());
+            }
+            stage_of.push(cur_stage);
+            before.push(Before {
+                vars: vars_of(i),
+                workdir: place.workdir.clone(),
+                workdir_set: place.workdir_set,
+                shell: place.shell.clone(),
+            });
+            if cur_stage.is_none() {
                 continue;
             }
-            let in_stage = stages.last().map(|s| s.index);
-            stage_of.push(in_stage);
-            before.push(cur.clone());
             match (ins.kind, &ins.args) {
-                (InstructionKind::Arg, Arguments::Words(words)) => {
-                    for w in words {
-                        if in_stage.is_none() {
-                            let (name, value) = arg_decl(&w.value, &lexer, &meta_scope);
-                            meta.push((i, name.clone(), value.clone()));
-                            meta_scope.vars.insert(name, value);
-                        } else {
-                            let (name, value) = arg_decl(&w.value, &lexer, &cur.scope);
-                            // A redeclared ARG without a value takes the global default.
-                            let value =
-                                value.or_else(|| meta_scope.vars.get(&name).cloned().flatten());
-                            // ENV always wins over ARG.
-                            let scope = Rc::make_mut(&mut cur.scope);
-                            if !scope.env.contains(&name) {
-                                scope.vars.insert(name, value);
-                            }
-                        }
-                    }
+                (InstructionKind::Workdir, Arguments::Text(w)) => {
+                    let dir = vars_of(i).value(Field::Workdir).unwrap_or(&w.value);
+                    place.workdir_set |= dir.starts_with('/');
+                    place.workdir = Rc::from(join_path(&place.workdir, dir).as_str());
                 }
-                (InstructionKind::Env, Arguments::KeyValues(pairs)) if in_stage.is_some() => {
-                    // Every value uses the scope from before the instruction.
-                    let old = cur.scope.clone();
-                    let scope = Rc::make_mut(&mut cur.scope);
-                    for kv in pairs {
-                        let key = expand_in(&lexer, &kv.key.value, &old);
-                        let value = expand_in(&lexer, &kv.value.value, &old);
-                        scope.env.insert(key.clone());
-                        scope.vars.insert(key, Some(value));
-                    }
-                }
-                (InstructionKind::Workdir, Arguments::Text(w)) if in_stage.is_some() => {
-                    let dir = expand_in(&lexer, &w.value, &cur.scope);
-                    let abs = dir.starts_with('/');
-                    cur.workdir = Rc::from(join_path(&cur.workdir, &dir).as_str());
-                    cur.workdir_set |= abs;
-                }
-                (InstructionKind::Shell, Arguments::Exec(words)) if in_stage.is_some() => {
-                    let shell: Vec<String> = words.iter().map(|w| w.value.clone()).collect();
-                    cur.shell = Some(Rc::from(shell));
+                (InstructionKind::Shell, Arguments::Exec(words)) => {
+                    place.shell = Some(words.iter().map(|w| w.value.clone()).collect());
                 }
                 _ => {}
             }
-        }
-        if let Some(last) = stages.last_mut() {
-            last.end = instrs.len();
         }
         let escape = df.escape();
         let runs = instrs
@@ -288,7 +227,7 @@ impl<'a> Model<'a> {
             df,
             src: df.source(),
             instrs,
-            meta,
+            scope,
             stages,
             stage_of,
             before,
@@ -297,69 +236,45 @@ impl<'a> Model<'a> {
         }
     }
 
+    /// Lint's view of a stage scope resolved.
     fn stage(
-        lexer: &Lexer,
-        meta_scope: &Scope,
-        earlier: &[Stage<'a>],
-        i: usize,
-        ins: &'a Instruction,
+        instrs: &'a [Instruction],
+        scope: &'a Resolved,
+        resolved: &'a scope::ResolvedStage,
     ) -> Stage<'a> {
+        let st = &resolved.stage;
+        let ins = &instrs[st.from];
         let words: &[Word] = match &ins.args {
             Arguments::List(w) => w,
             _ => &[],
         };
-        let image_word = words.first();
-        // FROM sees the meta ARGs and the automatic platform ARGs (which have values when
-        // BuildKit runs; here they are declared without one).
-        let mut scope = meta_scope.clone();
-        for (name, value) in PLATFORM_VALUES {
-            scope
-                .vars
-                .entry((*name).to_owned())
-                .or_insert_with(|| Some((*value).to_owned()));
-        }
-        let (image, undeclared) = match image_word {
-            Some(w) => match lexer.process_word(&w.value, &scope) {
-                Ok(e) => {
-                    let undeclared = e
-                        .refs
-                        .unmatched
-                        .into_iter()
-                        .filter(|n| !scope.declares(n))
-                        .collect();
-                    (Some(e.value), undeclared)
-                }
-                Err(_) => (None, BTreeSet::new()),
-            },
-            None => (None, BTreeSet::new()),
-        };
+        let image_field = resolved.from.fields_of(Field::FromImage).next();
+        let image = image_field.and_then(|f| f.value.as_deref().ok());
+        // UndefinedArgInFrom: a meta ARG declared without a value is not reported.
+        let undeclared_in_image = image_field
+            .into_iter()
+            .flat_map(|f| f.refs.unmatched.iter())
+            .filter(|n| !scope.meta_declared.contains(*n))
+            .map(String::as_str)
+            .collect();
         let (as_word, name_word) = if words.len() >= 3 && words[1].value.eq_ignore_ascii_case("as")
         {
             (words.get(1), words.get(2))
         } else {
             (None, None)
         };
-        let name = name_word.map(|w| w.value.to_ascii_lowercase());
-        let base = image.as_ref().and_then(|img| {
-            let lower = img.to_ascii_lowercase();
-            earlier
-                .iter()
-                .rev()
-                .find(|s| s.name.as_deref() == Some(lower.as_str()))
-                .map(|s| s.index)
-        });
         Stage {
-            index: earlier.len(),
-            from: i,
-            end: i + 1,
+            index: st.index,
+            from: st.from,
+            end: st.instructions.last().map_or(st.from + 1, |&i| i + 1),
             from_instr: ins,
-            image_word,
+            image_word: words.first(),
             image,
-            undeclared_in_image: undeclared,
+            undeclared_in_image,
             as_word,
             name_word,
-            name,
-            base,
+            name: st.name.as_deref(),
+            base: scope.base_stage(st.index),
             platform: ins.flag("platform"),
         }
     }
@@ -370,12 +285,12 @@ impl<'a> Model<'a> {
         if let Ok(n) = value.parse::<usize>() {
             return (n < self.stages.len()).then_some(n);
         }
-        let lower = value.to_ascii_lowercase();
+        let lower = value.to_lowercase();
         self.stages
             .iter()
             .filter(|s| s.from < at)
             .rev()
-            .find(|s| s.name.as_deref() == Some(lower.as_str()))
+            .find(|s| s.name == Some(lower.as_str()))
             .map(|s| s.index)
     }
 
@@ -404,7 +319,7 @@ impl<'a> Model<'a> {
                 }
                 for f in froms {
                     // BuildKit resolves --from against every stage name, also later ones.
-                    let lower = f.to_ascii_lowercase();
+                    let lower = f.to_lowercase();
                     let target = f
                         .parse::<usize>()
                         .ok()
@@ -412,7 +327,7 @@ impl<'a> Model<'a> {
                         .or_else(|| {
                             self.stages
                                 .iter()
-                                .find(|t| t.name.as_deref() == Some(lower.as_str()))
+                                .find(|t| t.name == Some(lower.as_str()))
                                 .map(|t| t.index)
                         });
                     if let Some(t) = target
@@ -455,7 +370,9 @@ impl<'a> Model<'a> {
 
     /// Expands `text` with the scope before instruction `i`.
     pub(crate) fn expand(&self, i: usize, text: &str) -> String {
-        expand_in(&self.lexer, text, &self.before[i].scope)
+        self.lexer
+            .process_word(text, self.before[i].env())
+            .map_or_else(|_| text.to_owned(), |e| e.value)
     }
 }
 
@@ -549,7 +466,8 @@ mod tests {
 
     fn model_of(src: &str, f: impl FnOnce(&Model<'_>)) {
         let df = kasane_dockerfile::parse(src).expect("parses");
-        let m = Model::build(&df);
+        let scope = resolve(&df, &[]);
+        let m = Model::build(&df, &scope);
         f(&m);
     }
 
@@ -558,12 +476,17 @@ mod tests {
         model_of(
             "ARG TAG=1.2\nARG IMG=alpine\nFROM ${IMG}:${TAG} AS Build\nFROM build\n",
             |m| {
-                assert_eq!(m.stages[0].image.as_deref(), Some("alpine:1.2"));
-                assert_eq!(m.stages[0].name.as_deref(), Some("build"));
+                assert_eq!(m.stages[0].image, Some("alpine:1.2"));
+                assert_eq!(m.stages[0].name, Some("build"));
                 assert_eq!(m.stages[1].base, Some(0));
                 assert!(m.stages[0].undeclared_in_image.is_empty());
             },
         );
+        // BuildKit compares a base with the lowercased stage names exactly.
+        model_of("FROM alpine AS build\nFROM Build\n", |m| {
+            assert_eq!(m.stages[1].base, None);
+            assert_eq!(m.stages[1].image, Some("Build"));
+        });
         model_of("FROM alpine:$NOPE\n", |m| {
             assert!(m.stages[0].undeclared_in_image.contains("NOPE"));
         });
@@ -579,23 +502,35 @@ mod tests {
             |m| {
                 let last = m.instrs.len() - 1;
                 let b = &m.before[last];
-                assert_eq!(
-                    b.scope.vars.get("V").cloned().flatten().as_deref(),
-                    Some("1")
-                );
-                assert_eq!(
-                    b.scope.vars.get("A").cloned().flatten().as_deref(),
-                    Some("x")
-                );
-                assert_eq!(
-                    b.scope.vars.get("B").cloned().flatten().as_deref(),
-                    Some("")
-                );
+                assert_eq!(b.env().value("V"), Some("1"));
+                assert_eq!(b.env().value("A"), Some("x"));
+                assert_eq!(b.env().value("B"), Some(""));
                 assert_eq!(&*b.workdir, "/app/sub");
                 assert!(b.workdir_set);
                 assert_eq!(b.shell.as_deref().map(|s| s[0].as_str()), Some("/bin/bash"));
             },
         );
+    }
+
+    #[test]
+    fn variables_follow_buildkit() {
+        let src =
+            "FROM a AS base\nENV X=env\nARG X=arg\nWORKDIR /$X\nFROM base\nWORKDIR $X\nRUN true\n";
+        model_of(src, |m| {
+            // In one stage the later of ENV and ARG wins.
+            assert_eq!(m.before[3].env().value("X"), Some("arg"));
+            assert_eq!(&*m.before[4].workdir, "/arg");
+            // A stage built on it gets its ENV values back on top, and its working directory.
+            assert_eq!(m.before[6].env().value("X"), Some("env"));
+            assert_eq!(&*m.before[6].workdir, "/arg/env");
+            assert!(m.before[6].workdir_set);
+            // FROM sees the global scope; a line BuildKit never walks sees nothing.
+            assert_eq!(m.before[4].env().value("X"), None);
+        });
+        model_of("RUN x\nFROM a\n", |m| {
+            assert!(m.before[0].env().is_empty());
+            assert_eq!(m.stage_of[0], None);
+        });
     }
 
     #[test]

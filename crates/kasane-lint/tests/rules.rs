@@ -16,6 +16,8 @@ const CASES: &[Case] = &[
     ("KL001", "FROM alpine\nFROB x\n", &[(2, 1)]),
     ("KL001", "FROM alpine\nCOPY --form=a x y\n", &[(2, 6)]),
     ("KL001", "FROM alpine\nRUN <<EOF\necho\n", &[(2, 5)]),
+    ("KL001", "FROM alpine AS build\nFROM Build\n", &[(2, 6)]),
+    ("KL001", "FROM alpine AS Build\nFROM build\n", &[]),
     (
         "KL001",
         "FROM alpine\nCOPY a b\nRUN --mount=type=cache,target=/c true\n",
@@ -542,9 +544,77 @@ fn arg_values_are_resolved_before_from_rules() {
     let _ = positions("KL204", src, &config);
     let src = "ARG BASE=base\nFROM alpine:3 AS base\nFROM ${BASE}\n";
     assert!(positions("KL204", src, &config).is_empty());
-    // An ENV overrides an ARG of the same name in later expansions.
+    // A variable set by ENV and then by ARG is defined either way.
     let src = "FROM a\nENV V=1\nARG V=2\nWORKDIR /x\nCOPY f-$V /y/\n";
     assert!(positions("KL111", src, &config).is_empty());
+}
+
+/// ARG and ENV share one environment and the later one wins, as in BuildKit (the legacy
+/// builder let ENV always win, which kasane's lint once did too).
+#[test]
+fn the_later_of_env_and_arg_wins() {
+    let config = all_rules();
+    let env_then_arg = "FROM a\nENV D=/srv\nARG D=srv\nWORKDIR $D\n";
+    assert_eq!(positions("KL110", env_then_arg, &config), [(4, 9)]);
+    let arg_then_env = "FROM a\nARG D=srv\nENV D=/srv\nWORKDIR $D\n";
+    assert!(positions("KL110", arg_then_env, &config).is_empty());
+    let port = "FROM a\nENV P=80\nARG P=70000\nEXPOSE $P\n";
+    assert_eq!(positions("KL217", port, &config), [(4, 8)]);
+    let port = "FROM a\nARG P=70000\nENV P=80\nEXPOSE $P\n";
+    assert!(positions("KL217", port, &config).is_empty());
+}
+
+/// A stage built FROM another stage starts from its variables; a stage built on an image does
+/// not. BuildKit re-applies the base stage's ENV values on top, so there an ENV beats a later
+/// ARG of the same name.
+#[test]
+fn a_stage_built_on_a_stage_inherits_its_variables() {
+    let config = all_rules();
+    let src = "FROM alpine:3 AS base\nARG P=70000\nFROM base\nEXPOSE $P\n";
+    assert_eq!(positions("KL217", src, &config), [(4, 8)]);
+    let src = "FROM alpine:3 AS base\nARG P=70000\nFROM alpine:3\nEXPOSE $P\n";
+    assert!(positions("KL217", src, &config).is_empty());
+    let src = "FROM alpine:3 AS base\nENV P=80\nARG P=70000\nEXPOSE $P\nFROM base\nEXPOSE $P\n";
+    assert_eq!(positions("KL217", src, &config), [(4, 8)]);
+    // The working directory is inherited too.
+    let src = "FROM alpine:3 AS base\nWORKDIR /app\nFROM base\nWORKDIR sub\n";
+    assert!(positions("KL110", src, &config).is_empty());
+    let src = "FROM alpine:3 AS base\nWORKDIR /app\nFROM alpine:3\nWORKDIR sub\n";
+    assert_eq!(positions("KL110", src, &config), [(4, 9)]);
+}
+
+/// `--build-arg` values replace ARG defaults, for FROM (meta ARGs) and in stages.
+#[test]
+fn build_args_replace_arg_defaults() {
+    let with = |args: &[(&str, &str)]| Config {
+        build_args: args
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        ..all_rules()
+    };
+    let src = "ARG TAG=1.2\nFROM img:${TAG}\nARG DIR=/srv\nWORKDIR $DIR\n";
+    assert!(positions("KL205", src, &with(&[])).is_empty());
+    assert!(positions("KL110", src, &with(&[])).is_empty());
+    let config = with(&[("TAG", "latest"), ("DIR", "srv")]);
+    assert_eq!(positions("KL205", src, &config), [(2, 6)]);
+    assert_eq!(positions("KL110", src, &config), [(4, 9)]);
+    // A build arg an ARG does not declare changes nothing.
+    let config = with(&[("OTHER", "latest")]);
+    assert!(positions("KL205", src, &config).is_empty());
+}
+
+/// BuildKit compares a FROM base with the (lowercased) stage names exactly: `FROM Build` is an
+/// image reference (which BuildKit rejects, moby/buildkit#2003), so stage `build` is unused.
+#[test]
+fn a_base_names_a_stage_only_when_it_matches_exactly() {
+    let config = all_rules();
+    let src = "FROM alpine:3 AS Build\nRUN make\nFROM Build\n";
+    assert_eq!(positions("KL402", src, &config), [(1, 1)]);
+    assert_eq!(positions("KL001", src, &config), [(3, 6)]);
+    assert!(positions("KL204", src, &config).is_empty());
+    let src = "FROM alpine:3 AS Build\nRUN make\nFROM build\n";
+    assert!(positions("KL402", src, &config).is_empty());
 }
 
 #[test]

@@ -62,6 +62,8 @@ struct AuthEntry {
     username: Option<String>,
     #[serde(default)]
     password: Option<String>,
+    #[serde(default)]
+    identitytoken: Option<String>,
 }
 
 impl fmt::Debug for AuthEntry {
@@ -143,6 +145,20 @@ fn lookup_in(
     else {
         return Ok(None);
     };
+    if entry
+        .identitytoken
+        .as_deref()
+        .is_some_and(|t| !t.is_empty())
+    {
+        // An OAuth refresh token (Azure and other registries after `docker login`): using it
+        // takes a POST to the token server that kasane does not make yet. Say so rather than
+        // fall back to anonymous access and a misleading refusal.
+        return Err(bad(format!(
+            "{} holds an identity token for it, which kasane cannot use yet; \
+             log in with a user name and password or token instead",
+            path.display()
+        )));
+    }
     if let Some(auth) = entry.auth.as_deref().filter(|a| !a.is_empty()) {
         let decoded = base64::decode(auth)
             .and_then(|b| String::from_utf8(b).ok())
@@ -250,6 +266,18 @@ mod tests {
             .unwrap();
         assert_eq!(other.basic_header(), "Basic dTpw");
         assert!(lookup("elsewhere.io", Some(dir.path())).unwrap().is_none());
+        std::fs::write(
+            dir.path().join("config.json"),
+            r#"{"auths":{"acr.example":{"auth":"","identitytoken":"refresh-secret"}}}"#,
+        )
+        .unwrap();
+        let e = lookup("acr.example", Some(dir.path()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("identity token") && !e.contains("refresh-secret"),
+            "{e}"
+        );
         assert!(!format!("{hub:?}").contains("hubpw"));
     }
 

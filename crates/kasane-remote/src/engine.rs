@@ -279,8 +279,12 @@ pub fn read_from_engine(
     .map_err(|e| match e {
         // The stream is the engine's connection: say so.
         Error::Io { path, source } => Error::Io {
-            path: format!("{path} (from {})", client.endpoint),
+            path: format!("{path}: reading the export from {}", client.endpoint),
             source,
+        },
+        Error::UnknownFormat { input, reason } => Error::UnknownFormat {
+            input: format!("{input} (the export from {})", client.endpoint),
+            reason,
         },
         e => e,
     })?;

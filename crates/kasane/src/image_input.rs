@@ -11,6 +11,10 @@ use anyhow::Context;
 use kasane_image::{Digest, Image, ImageReadOptions, Platform, Progress, Selector};
 use kasane_remote::{LiveInput, LiveOptions, RegistryOptions, TransferObserver};
 
+/// Layers downloaded from a registry at once, whatever the number of cores (`docker pull`
+/// defaults to 3): transfers wait on the network more than on the CPU.
+const REGISTRY_DOWNLOADS: usize = 4;
+
 /// The image to read and how.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ImageArgs {
@@ -49,21 +53,12 @@ pub(crate) struct RegistryArgs {
     pub(crate) timeout: u64,
 }
 
-impl Default for RegistryArgs {
-    fn default() -> Self {
-        RegistryArgs {
-            insecure: false,
-            timeout: 30,
-        }
-    }
-}
-
 impl ImageArgs {
     /// Reads the image, showing progress on stderr when it is a terminal. An image in the local
     /// engine is streamed from its export with no copy on disk.
     pub(crate) fn read(&self) -> anyhow::Result<Image> {
         if let Some(live) = self.live_input()? {
-            let options = self.live_options();
+            let options = self.live_options(self.show_progress());
             if let kasane_remote::Located::Engine { client, name } =
                 kasane_remote::locate(&live, &options)?
             {
@@ -108,8 +103,9 @@ impl ImageArgs {
             .transpose()
     }
 
-    fn live_options(&self) -> LiveOptions {
-        let observer: Arc<dyn TransferObserver> = Arc::new(TransferBars::new(self.show_progress()));
+    /// Live source settings; `transfer_lines` draws a progress line per blob on stderr.
+    fn live_options(&self, transfer_lines: bool) -> LiveOptions {
+        let observer: Arc<dyn TransferObserver> = Arc::new(TransferBars::new(transfer_lines));
         LiveOptions {
             registry: RegistryOptions {
                 insecure: self.registry.insecure,
@@ -126,15 +122,19 @@ impl ImageArgs {
     pub(crate) fn resolve(
         &self,
     ) -> anyhow::Result<(Box<dyn kasane_image::Source>, kasane_image::ResolvedImage)> {
-        let (source, selector) = self.open()?;
+        // The caller (the explorer) owns the terminal from here: no transfer lines on it.
+        let (source, selector) = self.open(false)?;
         let resolved = source.resolve(&selector)?;
         Ok((source, resolved))
     }
 
-    fn open(&self) -> anyhow::Result<(Box<dyn kasane_image::Source>, Selector)> {
+    fn open(
+        &self,
+        transfer_lines: bool,
+    ) -> anyhow::Result<(Box<dyn kasane_image::Source>, Selector)> {
         let platform = self.platform()?;
         if let Some(live) = self.live_input()? {
-            let source = kasane_remote::open(&live, &self.live_options())?;
+            let source = kasane_remote::open(&live, &self.live_options(transfer_lines))?;
             return Ok((
                 source,
                 Selector {
@@ -173,12 +173,21 @@ impl ImageArgs {
     pub(crate) fn read_with_source(
         &self,
     ) -> anyhow::Result<(Box<dyn kasane_image::Source>, Image)> {
-        let (source, selector) = self.open()?;
+        let (source, selector) = self.open(self.show_progress())?;
         // Registry reads show one line per layer (the transfer bars) instead.
         let live = source.describe().starts_with("docker://");
         let progress = TerminalProgress::new(self.show_progress() && !live);
-        let image =
-            kasane_image::read_image(source.as_ref(), &selector, self.read_options(), &progress);
+        let image = if live {
+            kasane_image::streaming::read_image_on_workers(
+                source.as_ref(),
+                &selector,
+                self.read_options(),
+                REGISTRY_DOWNLOADS,
+                &progress,
+            )
+        } else {
+            kasane_image::read_image(source.as_ref(), &selector, self.read_options(), &progress)
+        };
         progress.clear();
         Ok((source, image?))
     }

@@ -171,3 +171,24 @@ fn files_from_and_stdin() {
         "-:1:6: warning[KL204] base image `debian` has no tag, so it means `:latest`\n"
     );
 }
+
+#[test]
+fn build_args_resolve_args() {
+    let lint = |extra: &[&str]| {
+        let out = kasane()
+            .args(["lint", "-f", "concise", "--select", "KL205"])
+            .args(extra)
+            .arg("-")
+            .write_stdin("ARG TAG=1.2\nFROM debian:${TAG}\n")
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8(out.stdout).unwrap())
+    };
+    assert_eq!(lint(&[]), (Some(0), String::new()));
+    let (code, out) = lint(&["--build-arg", "TAG=latest"]);
+    assert_eq!(code, Some(1));
+    insta::assert_snapshot!(out);
+    let (code, _, err) = run(&["lint", "--build-arg", "TAG", FLAGGED]);
+    assert_eq!(code, 2);
+    assert!(err.contains("NAME=VALUE"), "{err}");
+}

@@ -68,9 +68,21 @@ pub fn read_archive_stream(
     options: ImageReadOptions,
     progress: &dyn Progress,
 ) -> Result<Image, Error> {
-    let not_tar = |e: io::Error| Error::UnknownFormat {
-        input: name.to_owned(),
-        reason: format!("not a readable tar stream: {e}"),
+    // A stream that breaks off is a read failure, not a malformed archive.
+    let not_tar = |e: io::Error| match e.kind() {
+        io::ErrorKind::UnexpectedEof
+        | io::ErrorKind::TimedOut
+        | io::ErrorKind::WouldBlock
+        | io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::BrokenPipe => Error::Io {
+            path: name.to_owned(),
+            source: e,
+        },
+        _ => Error::UnknownFormat {
+            input: name.to_owned(),
+            reason: format!("not a readable tar stream: {e}"),
+        },
     };
     let mut files = MemFiles {
         name: name.to_owned(),

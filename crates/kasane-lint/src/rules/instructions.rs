@@ -1,11 +1,14 @@
 //! Checks that read one instruction at a time (with the scope before it).
 
+use std::collections::BTreeSet;
+
+use kasane_dockerfile::scope::{PLATFORM_ARGS, ResolvedInstruction, VarOrigin};
 use kasane_dockerfile::{Arguments, Instruction, InstructionKind, WarningKind};
 
 use super::{instruction_span, keyword_span, list_words, suggest};
 use crate::diagnostic::{Applicability, Edit, Fix, Span};
 use crate::engine::Sink;
-use crate::model::{Model, PLATFORM_ARGS, PREDEFINED_ARGS, span};
+use crate::model::{Model, is_predefined_arg, span};
 use crate::registry as r;
 
 pub(crate) fn check(model: &Model<'_>, sink: &mut Sink<'_>) {
@@ -284,19 +287,19 @@ fn undefined_vars(model: &Model<'_>, i: usize, ins: &Instruction, sink: &mut Sin
     if model.stage_of[i].is_none() {
         return;
     }
-    let scope = &*model.before[i].scope;
+    let vars = model.before[i].vars;
     for w in expanded_words(ins) {
         if !w.value.contains('$') || w.value.starts_with("<<") {
             continue;
         }
-        let Ok(e) = model.lexer.process_word(&w.value, scope) else {
+        let Ok(e) = model.lexer.process_word(&w.value, &*vars.env) else {
             continue;
         };
         for name in &e.refs.unmatched {
-            if scope.declares(name) || PREDEFINED_ARGS.contains(&name.as_str()) {
+            if vars.knows(name) || is_predefined_arg(name) {
                 continue;
             }
-            let msg = if model.meta.iter().any(|(_, n, _)| n == name) {
+            let msg = if model.scope.meta_declared.contains(name) {
                 format!(
                     "`${name}` is declared before FROM but not in this stage; add `ARG {name}` after FROM to use it here"
                 )
@@ -304,7 +307,7 @@ fn undefined_vars(model: &Model<'_>, i: usize, ins: &Instruction, sink: &mut Sin
                 format!(
                     "`${name}` is an automatic platform ARG; declare it with `ARG {name}` in the stage to use it here"
                 )
-            } else if let Some(s) = suggest(name, scope.vars.keys().map(String::as_str)) {
+            } else if let Some(s) = suggest(name, dockerfile_names(vars)) {
                 format!("`${name}` is not defined; did you mean `${s}`?")
             } else {
                 continue;
@@ -312,6 +315,18 @@ fn undefined_vars(model: &Model<'_>, i: usize, ins: &Instruction, sink: &mut Sin
             sink.report(r::UNDEFINED_VAR, span(w.span), msg);
         }
     }
+}
+
+/// The variable names the Dockerfile itself sets or declares before an instruction (not those
+/// of the base image or BuildKit's default `PATH`: `$GOPATH` is not a typo of `$PATH`).
+fn dockerfile_names(vars: &ResolvedInstruction) -> impl Iterator<Item = &str> {
+    let set = vars
+        .env
+        .iter()
+        .filter(|(_, v)| matches!(v.origin, VarOrigin::Arg(_) | VarOrigin::Env(_)))
+        .map(|(name, _)| name);
+    let declared = vars.declared.iter().map(String::as_str);
+    set.chain(declared).collect::<BTreeSet<_>>().into_iter()
 }
 
 fn maintainer(model: &Model<'_>, ins: &Instruction, sink: &mut Sink<'_>) {
@@ -558,8 +573,7 @@ fn workdir_relative(model: &Model<'_>, i: usize, ins: &Instruction, sink: &mut S
     if model.before[i].workdir_set || model.stage_of[i].is_none() {
         return;
     }
-    let scope = &model.before[i].scope;
-    let Ok(e) = model.lexer.process_word(&w.value, &**scope) else {
+    let Ok(e) = model.lexer.process_word(&w.value, model.before[i].env()) else {
         return;
     };
     // A variable that is not ours to know (set by the base image) may hold an absolute path.
@@ -577,9 +591,8 @@ fn workdir_relative(model: &Model<'_>, i: usize, ins: &Instruction, sink: &mut S
 }
 
 fn expose(model: &Model<'_>, i: usize, ins: &Instruction, sink: &mut Sink<'_>) {
-    let scope = &model.before[i].scope;
     for w in list_words(ins) {
-        let Ok(e) = model.lexer.process_word(&w.value, &**scope) else {
+        let Ok(e) = model.lexer.process_word(&w.value, model.before[i].env()) else {
             continue;
         };
         if !e.refs.unmatched.is_empty() || e.value.is_empty() {
@@ -677,11 +690,7 @@ fn copy_add(model: &Model<'_>, i: usize, ins: &Instruction, sink: &mut Sink<'_>)
     }
     let (sources, dest) = words.split_at(words.len() - 1);
     let dest = &dest[0];
-    let scope = &model.before[i].scope;
-    let dest_value = model
-        .lexer
-        .process_word(&dest.value, &**scope)
-        .map_or_else(|_| dest.value.clone(), |e| e.value);
+    let dest_value = model.expand(i, &dest.value);
     // DL3021: several sources need a directory destination.
     if sources.len() > 1 && !dest_value.ends_with('/') && !dest_value.contains('$') {
         sink.report(

@@ -513,7 +513,7 @@ fn pipefail(ctx: &RunCtx<'_, '_>, pragmas: &Pragmas, sink: &mut Sink<'_>) {
 /// KL301 and KL302: package caches left in the layer, and `apt-get update` alone.
 fn caches(ctx: &RunCtx<'_, '_>, invs: &[(usize, Invocation<'_>)], sink: &mut Sink<'_>) {
     let commands = &ctx.run.script.commands;
-    let env_set = |name: &str| ctx.model.before[ctx.i].scope.declares(name);
+    let env_set = |name: &str| ctx.model.before[ctx.i].vars.knows(name);
     // KL302
     let apt_update = invs.iter().find(|(_, i)| {
         matches!(i.manager, Manager::AptGet | Manager::Apt) && i.action == Action::Update

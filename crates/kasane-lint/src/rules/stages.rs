@@ -16,7 +16,7 @@ pub(crate) fn check(model: &Model<'_>, sink: &mut Sink<'_>) {
     let mut names: HashMap<&str, usize> = HashMap::new();
     for st in &model.stages {
         from_checks(model, st, sink);
-        if let (Some(name), Some(word)) = (st.name.as_deref(), st.name_word) {
+        if let (Some(name), Some(word)) = (st.name, st.name_word) {
             if let Some(&first) = names.get(name) {
                 let note = sink.note(
                     span(
@@ -115,11 +115,11 @@ fn from_checks(model: &Model<'_>, st: &Stage<'_>, sink: &mut Sink<'_>) {
     };
     let word_span = span(word.span);
     if !st.undeclared_in_image.is_empty() {
-        let meta_names: Vec<&str> = model.meta.iter().map(|(_, n, _)| n.as_str()).collect();
+        let meta_names = &model.scope.meta_declared;
         for name in &st.undeclared_in_image {
             let mut msg =
                 format!("FROM uses `${name}`, which no ARG before the first FROM declares");
-            if let Some(s) = suggest(name, meta_names.iter().copied()) {
+            if let Some(s) = suggest(name, meta_names.iter().map(String::as_str)) {
                 msg.push_str(&format!(" (did you mean `{s}`?)"));
             }
             sink.report(r::UNDEFINED_ARG_IN_FROM, word_span, msg);
@@ -128,10 +128,16 @@ fn from_checks(model: &Model<'_>, st: &Stage<'_>, sink: &mut Sink<'_>) {
     if let Some(p) = st.platform {
         platform_checks(st, p, sink);
     }
-    let Some(image) = st.image.as_deref() else {
+    let Some(image) = st.image else {
         return;
     };
     let uses_vars = word.value.contains('$');
+    // What the ARGs were resolved with.
+    let values = if sink.config.build_args.is_empty() {
+        "the ARG defaults"
+    } else {
+        "the build args and ARG defaults"
+    };
     if uses_vars && !valid_reference(image) && st.undeclared_in_image.is_empty() {
         let shown = if image.is_empty() {
             "an empty reference".to_owned()
@@ -141,7 +147,25 @@ fn from_checks(model: &Model<'_>, st: &Stage<'_>, sink: &mut Sink<'_>) {
         sink.report(
             r::INVALID_DEFAULT_ARG_IN_FROM,
             word_span,
-            format!("with the default ARG values this FROM gives {shown}"),
+            format!("with {values} this FROM gives {shown}"),
+        );
+        return;
+    }
+    // BuildKit looks a base up among the (lowercased) stage names exactly, so `FROM Build`
+    // after `AS build` is an image reference, and an invalid one (moby/buildkit#2003).
+    let lower = image.to_lowercase();
+    if st.base.is_none()
+        && lower != image
+        && model.stages[..st.index]
+            .iter()
+            .any(|s| s.name == Some(lower.as_str()))
+    {
+        sink.report(
+            r::PARSE_ERROR,
+            word_span,
+            format!(
+                "`{image}` is not the stage `{lower}`: BuildKit compares a base with the lowercased stage names exactly, reads `{image}` as an image reference and fails (repository names must be lowercase); write `FROM {lower}`"
+            ),
         );
         return;
     }
@@ -150,7 +174,7 @@ fn from_checks(model: &Model<'_>, st: &Stage<'_>, sink: &mut Sink<'_>) {
     }
     let reference = parse_image(image);
     let resolved = if uses_vars {
-        format!(" (`{image}` with the ARG defaults)")
+        format!(" (`{image}` with {values})")
     } else {
         String::new()
     };
@@ -199,7 +223,7 @@ fn platform_checks(st: &Stage<'_>, p: &kasane_dockerfile::Flag, sink: &mut Sink<
             vec![Edit::delete(Span::new(s.start, s.end + 1))],
         ));
     } else if !value.contains('$') && !value.is_empty() {
-        let name = st.name.as_deref().unwrap_or_default();
+        let name = st.name.unwrap_or_default();
         let mentioned = value
             .split('/')
             .any(|part| !part.is_empty() && name.contains(&part.to_ascii_lowercase()));
@@ -232,8 +256,8 @@ fn stage_instructions(model: &Model<'_>, st: &Stage<'_>, sink: &mut Sink<'_>) {
             continue;
         }
         let fspan = span(flag.span);
-        let lower = value.to_ascii_lowercase();
-        if st.name.as_deref() == Some(lower.as_str()) {
+        let lower = value.to_lowercase();
+        if st.name == Some(lower.as_str()) {
             sink.report(
                 r::COPY_FROM_SELF,
                 fspan,
@@ -254,11 +278,7 @@ fn stage_instructions(model: &Model<'_>, st: &Stage<'_>, sink: &mut Sink<'_>) {
                 );
             }
         } else if target.is_none() && !value.contains(['/', ':', '.', '@']) {
-            let names: Vec<&str> = model
-                .stages
-                .iter()
-                .filter_map(|s| s.name.as_deref())
-                .collect();
+            let names: Vec<&str> = model.stages.iter().filter_map(|s| s.name).collect();
             let mut msg = format!(
                 "--from={value} names no earlier stage, so BuildKit pulls the image `docker.io/library/{lower}`"
             );
@@ -422,12 +442,11 @@ fn unused_stages(model: &Model<'_>, sink: &mut Sink<'_>) {
         if needed.contains(&st.index) {
             continue;
         }
-        if st.name.as_deref().is_some_and(looks_like_target) {
+        if st.name.is_some_and(looks_like_target) {
             continue;
         }
         let what = st
             .name
-            .as_deref()
             .map_or_else(|| format!("stage {}", st.index), |n| format!("stage `{n}`"));
         let last = &model.instrs[st.end - 1];
         let start = st.from_instr.extent.start.offset;

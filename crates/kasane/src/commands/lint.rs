@@ -57,6 +57,16 @@ pub(crate) struct Args {
     /// Colour: auto, always or never.
     #[arg(long, default_value = "auto")]
     color: String,
+    /// Resolve ARGs with this build arg, as `docker build --build-arg` does (repeatable).
+    #[arg(long = "build-arg", value_name = "NAME=VALUE", value_parser = parse_build_arg)]
+    build_args: Vec<(String, String)>,
+}
+
+fn parse_build_arg(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
+        _ => Err(format!("`{s}` is not NAME=VALUE")),
+    }
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -104,6 +114,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
         extend_select: args.extend_select.clone(),
         ignore: args.ignore.clone(),
         fail_level: args.fail_level,
+        build_args: args.build_args.clone(),
         ..Config::default()
     };
     for s in cli
