@@ -103,17 +103,7 @@ pub fn fix(path: &str, text: &str, options: &FixOptions<'_>) -> Result<FixReport
             count,
         }) = last.take()
         {
-            let now: HashSet<Key> = report
-                .findings
-                .iter()
-                .filter(|f| f.fix.is_some())
-                .map(|f| key(f, f.location.span.start))
-                .collect();
-            let back: Vec<Key> = expected
-                .into_iter()
-                .filter(|(_, after)| now.contains(after))
-                .map(|(was, _)| was)
-                .collect();
+            let back = still_there(&report.findings, expected);
             if !back.is_empty() {
                 current = before;
                 changes.truncate(count);
@@ -178,6 +168,14 @@ pub fn fix(path: &str, text: &str, options: &FixOptions<'_>) -> Result<FixReport
             count,
         });
     }
+    // Out of rounds right after one: check it like any other.
+    if let Some(r) = last {
+        let report = lint_source(path, &current, &lint);
+        if !still_there(&report.findings, r.expected).is_empty() {
+            current = r.before;
+            changes.truncate(r.count);
+        }
+    }
     Ok(FixReport {
         text: current,
         changes,
@@ -193,6 +191,20 @@ struct Round {
     expected: Vec<(Key, Key)>,
     /// How many changes came before it.
     count: usize,
+}
+
+/// The findings of a round (keys before it) that are still there after it.
+fn still_there(findings: &[Finding], expected: Vec<(Key, Key)>) -> Vec<Key> {
+    let now: HashSet<Key> = findings
+        .iter()
+        .filter(|f| f.fix.is_some())
+        .map(|f| key(f, f.location.span.start))
+        .collect();
+    expected
+        .into_iter()
+        .filter(|(_, after)| now.contains(after))
+        .map(|(was, _)| was)
+        .collect()
 }
 
 /// A finding in one text: its rule, its message and where it starts.
