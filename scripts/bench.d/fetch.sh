@@ -10,7 +10,9 @@ bench_fetch() {
   "$server" --file "$work/payload.bin" --rate "$rate" --lifetime 1800 > "$work/url" &
   local pid=$!
   # shellcheck disable=SC2064 # expand now: the trap must stop this server and remove this dir
-  trap "kill $pid 2>/dev/null; rm -rf '$work'" RETURN
+  # A RETURN trap fires on every later function return too: it removes itself, and a server
+  # that is already gone is not an error (set -e would end scripts/bench with status 1).
+  trap "kill $pid 2>/dev/null || true; rm -rf '$work'; trap - RETURN" RETURN
   local url=""
   for _ in $(seq 50); do url=$(cat "$work/url"); [ -n "$url" ] && break; sleep 0.1; done
   [ -n "$url" ] || { echo "kasane-testserver did not start" >&2; return 1; }
