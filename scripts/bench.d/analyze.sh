@@ -18,7 +18,8 @@ bench_analyze() {
     skopeo copy "docker-archive:$tar" "oci:$oci:bench" >&2
   fi
   local out=$WORK/analyze; mkdir -p "$out"
-  echo "## analyze: $(du -h "$tar" | cut -f1) docker save, $(tar -tf "$tar" >/dev/null; $kasane analyze -q --json "$tar" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["image"]["final_entries"], "entries,", d["image"]["layers"], "layers")')"
+  echo "The docker save archive: $(du -h "$tar" | cut -f1) docker save, $(tar -tf "$tar" >/dev/null; $kasane analyze -q --json "$tar" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["image"]["final_entries"], "entries,", d["image"]["layers"], "layers")')"
+  echo
   # Warm the page cache so both tools read from memory.
   cat "$tar" > /dev/null
   # Both gate on dive's default rules, which this image fails (exit 1): -i keeps hyperfine going.
@@ -27,8 +28,9 @@ bench_analyze() {
   # smaller run count: BENCH_DIVE_RUNS (default 1).
   local runs=${BENCH_RUNS:-5} dive_runs=${BENCH_DIVE_RUNS:-1}
   hyperfine -i --runs "$runs" --export-json "$out/kasane.json" \
-    -n "kasane analyze --ci" "/usr/bin/time -f %M -a -o $out/mem-kasane $kasane analyze -q --ci $tar"
-  echo "## analyze on the gzip OCI layout vs decompressing every layer in parallel (dive cannot read it)"
+    -n "kasane analyze --ci" "/usr/bin/time -f %M -a -o $out/mem-kasane $kasane analyze -q --ci $tar" >&2
+  echo "### The gzip OCI layout of the same image vs decompressing every layer in parallel (dive cannot read it)"
+  echo
   local layers
   layers=$(python3 -c 'import json,sys
 d=sys.argv[1]
@@ -39,11 +41,13 @@ print("\n".join(d+"/blobs/sha256/"+l["digest"][7:] for l in m["layers"]))' "$oci
   cat $layers > /dev/null
   hyperfine --warmup 1 --runs "$runs" --export-markdown "$out/oci.md" \
     -n "kasane analyze (gzip OCI)" "$kasane analyze -q $oci" \
-    -n "gzip -dc all layers, $(nproc) in parallel" "xargs -P $(nproc) -n 1 sh -c 'gzip -dc \"\$0\" > /dev/null' < $out/layers.txt"
+    -n "gzip -dc all layers, $(nproc) in parallel" "xargs -P $(nproc) -n 1 sh -c 'gzip -dc \"\$0\" > /dev/null' < $out/layers.txt" >&2
   cat "$out/oci.md"
   echo
   hyperfine -i --runs "$dive_runs" --export-json "$out/dive.json" \
-    -n "dive --ci" "CI=true /usr/bin/time -f %M -a -o $out/mem-dive $DIVE --ci --source docker-archive $tar"
+    -n "dive --ci" "CI=true /usr/bin/time -f %M -a -o $out/mem-dive $DIVE --ci --source docker-archive $tar" >&2
+  echo "### kasane analyze --ci vs dive --ci on the docker save archive"
+  echo
   python3 - "$out" <<'PY'
 import json, sys
 out = sys.argv[1]
