@@ -11,21 +11,7 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use crate::app::{App, Compare, Focus, Popup};
 use crate::model::Status;
 
-/// A byte count in SI units (`1.2 MB`), as docker and dive show them.
-pub fn human(n: u64) -> String {
-    const UNITS: [&str; 6] = ["B", "kB", "MB", "GB", "TB", "PB"];
-    let mut v = n as f64;
-    let mut unit = 0;
-    while v >= 1000.0 && unit + 1 < UNITS.len() {
-        v /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[unit])
-    }
-}
+pub use kasane_image::size::si as human;
 
 /// The colour of a comparison status.
 pub fn status_style(status: Status) -> Style {

@@ -52,6 +52,7 @@ pub mod layer;
 pub mod layers_view;
 pub mod path;
 pub mod progress;
+pub mod size;
 pub mod source;
 pub mod spec;
 pub mod streaming;
