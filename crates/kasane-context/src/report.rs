@@ -179,10 +179,8 @@ fn summarize(
                 report.files += 1;
                 report.bytes += entry.size;
                 files.push(entry);
-                let mut path = entry.path.as_slice();
-                while let Some(slash) = path.iter().rposition(|&b| b == b'/') {
-                    path = &path[..slash];
-                    let slot = dirs.entry(path).or_default();
+                for dir in parent_dirs(&entry.path) {
+                    let slot = dirs.entry(dir).or_default();
                     slot.0 += entry.size;
                     slot.1 += 1;
                 }
@@ -218,6 +216,14 @@ fn summarize(
 
 /// Bytes an entry takes in a tar stream: a 512-byte header (plus a PAX header pair for
 /// names that do not fit ustar's 100+155 bytes), and the content padded to 512 bytes.
+/// The directories above a context path, nearest first (`a/b/c` gives `a/b`, then `a`).
+pub(crate) fn parent_dirs(path: &[u8]) -> impl Iterator<Item = &[u8]> {
+    std::iter::successors(Some(path), |p| {
+        p.iter().rposition(|&b| b == b'/').map(|i| &p[..i])
+    })
+    .skip(1)
+}
+
 fn tar_entry_size(path: &[u8], size: u64) -> u64 {
     let long_name = path.len() > 100 && !ustar_splittable(path);
     let pax = if long_name || !path.is_ascii() {
@@ -290,6 +296,13 @@ pub fn parse_rate(text: &str) -> Result<f64, RateError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parent_dirs_nearest_first() {
+        let dirs: Vec<&[u8]> = parent_dirs(b"a/b/c").collect();
+        assert_eq!(dirs, [&b"a/b"[..], &b"a"[..]]);
+        assert_eq!(parent_dirs(b"top").count(), 0);
+    }
 
     #[test]
     fn rates() {

@@ -18,7 +18,7 @@ use kasane_dockerfile::{Dockerfile, InstructionKind};
 use crate::gopath::{clean, filepath_match};
 use crate::matcher::PatternMatcher;
 use crate::pattern::Dialect;
-use crate::report::SizedPath;
+use crate::report::{SizedPath, parent_dirs};
 use crate::walk::{ContextWalk, EntryKind};
 
 /// One instruction that reads from the build context.
@@ -269,10 +269,8 @@ pub fn context_usage(walk: &ContextWalk, sources: &[ContextSource], top: usize) 
                 *h |= b;
             }
         }
-        let mut path = entry.path.as_slice();
-        while let Some(slash) = path.iter().rposition(|&b| b == b'/') {
-            path = &path[..slash];
-            let slot = dirs.entry(path).or_default();
+        for dir in parent_dirs(&entry.path) {
+            let slot = dirs.entry(dir).or_default();
             slot.0 += entry.size;
             slot.1 += 1;
             slot.2 |= used;
