@@ -271,16 +271,19 @@ fn sent_context_bytes(log: &str) -> f64 {
     number.parse::<f64>().unwrap() * factor
 }
 
+/// `n` bytes of a repeating pattern, different for each `(step, seed)`.
+fn patterned(n: usize, step: u8, seed: u8) -> Vec<u8> {
+    (0..n)
+        .map(|i| (i as u8).wrapping_mul(step) ^ seed)
+        .collect()
+}
+
 #[test]
 #[ignore = "e2e: needs the Docker engine (scripts/test runs it)"]
 fn generated_ignore_file_keeps_the_image_and_shrinks_the_context() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let blob = |n: usize, seed: u8| {
-        (0..n)
-            .map(|i| (i as u8).wrapping_mul(31) ^ seed)
-            .collect::<Vec<u8>>()
-    };
+    let blob = |n: usize, seed: u8| patterned(n, 31, seed);
     write(root, "services/api/src/main.js", b"console.log('api')\n");
     write(root, "services/api/package.json", b"{}\n");
     write(
@@ -385,11 +388,7 @@ fn generated_ignore_file_keeps_the_image_and_shrinks_the_context() {
 fn from_dockerfile_ignore_file_keeps_the_image_on_both_builders() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let blob = |n: usize, seed: u8| {
-        (0..n)
-            .map(|i| (i as u8).wrapping_mul(29) ^ seed)
-            .collect::<Vec<u8>>()
-    };
+    let blob = |n: usize, seed: u8| patterned(n, 29, seed);
     write(root, "svc-a/src/main.js", b"a\n");
     write(root, "svc-b/index.js", b"b\n");
     write(root, "svc-b/README.md", b"readme\n");
