@@ -4,9 +4,10 @@
 #[path = "../../kasane-image/tests/image_builder/mod.rs"]
 mod image_builder;
 
+mod common;
 use std::path::Path;
 
-use assert_cmd::Command;
+use common::run;
 use image_builder::*;
 
 fn write_archive(dir: &Path, name: &str, layers: Vec<Vec<u8>>) -> String {
@@ -56,21 +57,6 @@ fn changed() -> Vec<u8> {
         .dir("usr/lib/")
         .whiteout("usr/lib/libbig.so")
         .finish()
-}
-
-fn run(args: &[&str], dir: &Path) -> (String, String, i32) {
-    let out = Command::cargo_bin("kasane")
-        .unwrap()
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    let clean = |b: &[u8]| String::from_utf8_lossy(b).replace(dir.to_str().unwrap(), "[TMP]");
-    (
-        clean(&out.stdout),
-        clean(&out.stderr),
-        out.status.code().unwrap_or(-1),
-    )
 }
 
 fn pair(dir: &Path) -> (String, String) {

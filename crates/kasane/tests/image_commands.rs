@@ -1,7 +1,8 @@
 //! CLI snapshots of `kasane analyze` and `kasane layers` (text and JSON) on a small `docker save`
 //! archive written here, byte for byte deterministic.
 
-use assert_cmd::Command;
+mod common;
+use common::run;
 
 fn layer(entries: &[(&str, &[u8], u32)]) -> Vec<u8> {
     let mut b = tar::Builder::new(Vec::new());
@@ -82,21 +83,6 @@ fn archive(dir: &std::path::Path) -> String {
     let path = dir.join("demo.tar");
     std::fs::write(&path, b.into_inner().unwrap()).unwrap();
     path.to_str().unwrap().to_owned()
-}
-
-fn run(args: &[&str], dir: &std::path::Path) -> (String, String, i32) {
-    let out = Command::cargo_bin("kasane")
-        .unwrap()
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    let clean = |b: &[u8]| String::from_utf8_lossy(b).replace(dir.to_str().unwrap(), "[TMP]");
-    (
-        clean(&out.stdout),
-        clean(&out.stderr),
-        out.status.code().unwrap_or(-1),
-    )
 }
 
 #[test]
