@@ -8,6 +8,23 @@ use anyhow::Context;
 use kasane_build::{BuildOptions, StageGraph};
 use kasane_dockerfile::Dockerfile;
 
+/// One `--build-arg` as docker reads it: `NAME=VALUE`, or `NAME` alone to take the value from
+/// the environment. A clap value parser too.
+pub(crate) fn parse_build_arg(arg: &str) -> Result<(String, String), String> {
+    match arg.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        Some(_) => Err(format!("--build-arg `{arg}`: the name is empty")),
+        None if arg.is_empty() => Err("--build-arg: the name is empty".to_string()),
+        None => std::env::var(arg)
+            .map(|v| (arg.to_string(), v))
+            .map_err(|_| {
+                format!(
+                    "--build-arg `{arg}`: not NAME=VALUE, and {arg} is not set in the environment"
+                )
+            }),
+    }
+}
+
 /// The Dockerfile and build inputs.
 #[derive(Debug, clap::Args)]
 pub(crate) struct BuildInput {
@@ -44,17 +61,7 @@ impl BuildInput {
     pub(crate) fn build_arg_pairs(&self) -> anyhow::Result<Vec<(String, String)>> {
         self.build_args
             .iter()
-            .map(|arg| match arg.split_once('=') {
-                Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
-                Some(_) => anyhow::bail!("--build-arg `{arg}`: the name is empty"),
-                None if arg.is_empty() => anyhow::bail!("--build-arg: the name is empty"),
-                None => match std::env::var(arg) {
-                    Ok(v) => Ok((arg.clone(), v)),
-                    Err(_) => anyhow::bail!(
-                        "--build-arg `{arg}`: no value given and {arg} is not set in the environment"
-                    ),
-                },
-            })
+            .map(|arg| parse_build_arg(arg).map_err(|e| anyhow::anyhow!(e)))
             .collect()
     }
 

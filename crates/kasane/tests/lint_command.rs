@@ -191,4 +191,22 @@ fn build_args_resolve_args() {
     let (code, _, err) = run(&["lint", "--build-arg", "TAG", FLAGGED]);
     assert_eq!(code, 2);
     assert!(err.contains("NAME=VALUE"), "{err}");
+    // `NAME` alone takes the value from the environment, as docker does.
+    let from_env = kasane()
+        .env("TAG", "latest")
+        .args([
+            "lint",
+            "-f",
+            "concise",
+            "--select",
+            "KL205",
+            "--build-arg",
+            "TAG",
+            "-",
+        ])
+        .write_stdin("ARG TAG=1.2\nFROM debian:${TAG}\n")
+        .output()
+        .unwrap();
+    assert_eq!(from_env.status.code(), Some(1));
+    assert_eq!(String::from_utf8(from_env.stdout).unwrap(), out);
 }

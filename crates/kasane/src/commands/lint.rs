@@ -57,16 +57,10 @@ pub(crate) struct Args {
     /// Colour: auto, always or never.
     #[arg(long, default_value = "auto")]
     color: String,
-    /// Resolve ARGs with this build arg, as `docker build --build-arg` does (repeatable).
-    #[arg(long = "build-arg", value_name = "NAME=VALUE", value_parser = parse_build_arg)]
+    /// Resolve ARGs with this build arg, as `docker build --build-arg` does (repeatable; `NAME`
+    /// alone takes the value from the environment).
+    #[arg(long = "build-arg", value_name = "NAME=VALUE", value_parser = crate::build_input::parse_build_arg)]
     build_args: Vec<(String, String)>,
-}
-
-fn parse_build_arg(s: &str) -> Result<(String, String), String> {
-    match s.split_once('=') {
-        Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
-        _ => Err(format!("`{s}` is not NAME=VALUE")),
-    }
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
