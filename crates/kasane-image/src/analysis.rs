@@ -210,8 +210,11 @@ impl Default for AnalysisOptions {
 
 /// Analyses an image that has been read.
 pub fn analyze(image: &Image, options: AnalysisOptions) -> Analysis {
-    let tree = StackedTree::build(&image.layers);
-    let dive = dive_figures(&image.layers);
+    // Independent passes over every entry: run them side by side.
+    let (tree, dive) = rayon::join(
+        || StackedTree::build(&image.layers),
+        || dive_figures(&image.layers),
+    );
     let top = options.top;
 
     // Regular files whose inode stays alive through a visible hard link in the same layer are not

@@ -11,6 +11,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use rayon::prelude::*;
+
 use crate::image::Layer;
 use crate::layer::Change;
 
@@ -228,7 +230,7 @@ struct PathData {
 
 /// Computes dive's efficiency and waste figures for `layers`.
 pub fn dive_figures(layers: &[Layer]) -> DiveFigures {
-    let trees: Vec<DTree> = layers.iter().map(layer_tree).collect();
+    let trees: Vec<DTree> = layers.par_iter().map(layer_tree).collect();
     let mut data: HashMap<Vec<u8>, PathData> = HashMap::new();
     let mut stacked = trees.first().cloned().unwrap_or_else(DTree::new);
     let mut key = Vec::new();

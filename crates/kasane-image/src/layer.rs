@@ -264,20 +264,31 @@ impl Default for ReadOptions {
 
 const CHUNK: usize = 256 * 1024;
 
-/// What the decoding thread learned.
-struct StreamFacts {
-    compression: Compression,
+/// What reading the stored bytes learned.
+struct StoredFacts {
     blob_digest: Digest,
     stored_bytes: u64,
-    diff_id: Option<Digest>,
-    tar_bytes: u64,
+    /// The first read error (a stalled or cut connection, a truncated file).
     read_error: Option<io::Error>,
+}
+
+/// What decoding learned.
+struct DecodedFacts {
+    /// sha256 of the uncompressed tar, when it was hashed.
+    tar_digest: Option<Digest>,
+    tar_bytes: u64,
+    /// Uncompressed bytes produced before the decoder failed, and its error.
     decode_error: Option<(u64, io::Error)>,
 }
 
+/// The stored bytes as read: hashed and counted into the progress sink.
+type StoredReader<'a> = Sha256Reader<Counted<'a, &'a mut (dyn Read + Send)>>;
+
 /// Reads one layer blob: one streaming pass that hashes the stored bytes, decompresses them (by
-/// magic bytes), optionally hashes the uncompressed tar, and parses the tar entries. Decoding and
-/// hashing run on one thread, tar parsing and content hashing on another.
+/// magic bytes), optionally hashes the uncompressed tar, and parses the tar entries. Tar parsing
+/// and content hashing run on the calling thread. For a compressed blob, reading and hashing the
+/// stored bytes and inflating them run on a thread each, so a big layer takes about its inflate
+/// time alone; an uncompressed blob is read and hashed on one thread.
 ///
 /// Errors are ordered by cause: a digest mismatch is reported before the decoding or tar error it
 /// probably caused.
@@ -287,41 +298,92 @@ pub fn read_layer(
     options: ReadOptions,
     progress: &dyn Progress,
 ) -> Result<LayerChanges, LayerError> {
+    let mut raw: StoredReader<'_> = Sha256Reader::new(Counted {
+        inner: stored,
+        progress,
+        failed: std::cell::Cell::new(None),
+    });
+    // Sniff the compression from the first bytes, then put them back in front of the stream. A
+    // failed read is remembered by `Counted` and reported below.
+    let mut head = [0u8; 4];
+    let (head_len, _) = fill(&mut raw, &mut head);
+    let head = head[..head_len].to_vec();
+    let compression = Compression::sniff(&head);
+    let hash_tar = compression != Compression::None && expect.verify_compressed_diff_id;
+
     let (tx, rx) = mpsc::sync_channel::<Chunk>(8);
-    // Emptied chunks go back to the decoding thread: no allocation or zeroing per chunk.
+    // Emptied chunks go back to the thread that filled them: no allocation or zeroing per chunk.
     let (recycle_tx, recycle_rx) = mpsc::channel::<Vec<u8>>();
-    let (facts, parsed) = std::thread::scope(|scope| {
-        let producer =
-            scope.spawn(move || decode_stream(stored, expect, tx, &recycle_rx, progress));
+    let (stored, decoded, parsed) = std::thread::scope(|scope| {
+        let (decoding, reading) = if compression == Compression::None {
+            let decoding = scope.spawn(move || {
+                let input = Decoder::Plain(io::Cursor::new(head).chain(raw));
+                let (decoded, input) = decode_stream(input, false, tx, &recycle_rx);
+                (decoded, Some(finish_stored(input.into_inner().1)))
+            });
+            (decoding, None)
+        } else {
+            let (raw_tx, raw_rx) = mpsc::sync_channel::<Chunk>(8);
+            let (raw_recycle_tx, raw_recycle_rx) = mpsc::channel::<Vec<u8>>();
+            let reading = scope.spawn(move || pump_stored(raw, raw_tx, &raw_recycle_rx));
+            let decoding = scope.spawn(move || {
+                let input = io::Cursor::new(head).chain(ChannelReader::new(raw_rx, raw_recycle_tx));
+                let decoded = match Decoder::new(compression, input) {
+                    Ok(decoder) => decode_stream(decoder, hash_tar, tx, &recycle_rx).0,
+                    // Only zstd can fail here (context allocation); report it as a decoding error.
+                    Err(e) => DecodedFacts {
+                        tar_digest: None,
+                        tar_bytes: 0,
+                        decode_error: Some((0, e)),
+                    },
+                };
+                // The stored bytes' reader goes away here: the reading thread hashes whatever is
+                // left without sending it.
+                (decoded, None)
+            });
+            (decoding, Some(reading))
+        };
         let parsed = parse_tar(ChannelReader::new(rx, recycle_tx), options);
-        let facts = producer
+        let (decoded, stored) = decoding
             .join()
             .unwrap_or_else(|p| std::panic::resume_unwind(p));
-        (facts, parsed)
+        let stored = match (stored, reading) {
+            (Some(stored), _) => stored,
+            (None, Some(reading)) => reading
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            (None, None) => unreachable!("a compressed blob always has a reading thread"),
+        };
+        (stored, decoded, parsed)
     });
 
     // A failed read (a stalled or cut connection, a truncated archive) leaves the digest
-    // incomplete: report the failure itself, not the mismatch it causes.
-    if let Some(e) = facts.read_error {
+    // incomplete: report the failure itself, not the mismatch or decoding error it causes.
+    if let Some(e) = stored.read_error {
         return Err(LayerError::Read(e));
     }
     if let Some(expected) = &expect.digest
         && expected.is_sha256()
-        && *expected != facts.blob_digest
+        && *expected != stored.blob_digest
     {
         return Err(LayerError::DigestMismatch {
             expected: expected.clone(),
-            actual: facts.blob_digest,
+            actual: stored.blob_digest,
         });
     }
-    if let Some((offset, source)) = facts.decode_error {
+    if let Some((offset, source)) = decoded.decode_error {
         return Err(LayerError::Decompress {
-            compression: facts.compression.name(),
+            compression: compression.name(),
             offset,
             source,
         });
     }
-    if let (Some(expected), Some(actual)) = (&expect.diff_id, &facts.diff_id)
+    let diff_id = if compression == Compression::None {
+        Some(stored.blob_digest.clone())
+    } else {
+        decoded.tar_digest
+    };
+    if let (Some(expected), Some(actual)) = (&expect.diff_id, &diff_id)
         && expected.is_sha256()
         && expected != actual
     {
@@ -334,11 +396,11 @@ pub fn read_layer(
     Ok(LayerChanges {
         entries: parsed.entries,
         size: parsed.size,
-        tar_bytes: facts.tar_bytes,
-        stored_bytes: facts.stored_bytes,
-        compression: facts.compression,
-        blob_digest: facts.blob_digest,
-        diff_id: facts.diff_id,
+        tar_bytes: decoded.tar_bytes,
+        stored_bytes: stored.stored_bytes,
+        compression,
+        blob_digest: stored.blob_digest,
+        diff_id,
         warnings: parsed.warnings,
     })
 }
@@ -370,113 +432,116 @@ impl<R: Read> Read for Counted<'_, R> {
     }
 }
 
-fn decode_stream(
-    stored: &mut (dyn Read + Send),
-    expect: &BlobExpectation,
-    tx: mpsc::SyncSender<Chunk>,
-    recycled: &mpsc::Receiver<Vec<u8>>,
-    progress: &dyn Progress,
-) -> StreamFacts {
-    let mut raw = Sha256Reader::new(Counted {
-        inner: stored,
-        progress,
-        failed: std::cell::Cell::new(None),
-    });
-    // Sniff the compression from the first bytes, then put them back in front of the stream.
-    let mut head = Vec::with_capacity(4);
-    let mut read_error = None;
-    while head.len() < 4 {
-        let mut b = [0u8; 4];
-        match raw.read(&mut b[..4 - head.len()]) {
+/// Reads into `buf` until it is full, the stream ends or a read fails; returns how much was
+/// filled and the error, if one stopped it. Fewer bytes than `buf.len()` without an error means
+/// the stream ended.
+fn fill(reader: &mut impl Read, buf: &mut [u8]) -> (usize, Option<io::Error>) {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
             Ok(0) => break,
-            Ok(n) => head.extend_from_slice(&b[..n]),
+            Ok(n) => filled += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                read_error = Some(e);
-                break;
-            }
+            Err(e) => return (filled, Some(e)),
         }
     }
-    let compression = Compression::sniff(&head);
-    let chained = io::Cursor::new(head).chain(raw);
-    let mut decoder = match Decoder::new(compression, chained) {
-        Ok(d) => d,
-        Err(e) => {
-            // Only zstd can fail here (context allocation); report it as a decoding error.
-            return StreamFacts {
-                compression,
-                blob_digest: Digest::sha256_of(&[]),
-                stored_bytes: 0,
-                diff_id: None,
-                tar_bytes: 0,
-                read_error,
-                decode_error: Some((0, e)),
-            };
-        }
-    };
-    let hash_tar = compression != Compression::None && expect.verify_compressed_diff_id;
-    let mut tar_sha = hash_tar.then(<sha2::Sha256 as sha2::Digest>::new);
-    let mut tar_bytes = 0u64;
-    let mut decode_error = None;
-    let mut receiver_gone = false;
+    (filled, None)
+}
+
+/// Hashes the rest of the stored bytes (unless a read already failed) and reports them.
+fn finish_stored(raw: StoredReader<'_>) -> StoredFacts {
+    if let Some(e) = raw.get_ref().failed.take() {
+        // Reading on after a failure could wait out another timeout; the digest is moot anyway.
+        return StoredFacts {
+            blob_digest: Digest::sha256_of(&[]),
+            stored_bytes: Sha256Reader::bytes(&raw),
+            read_error: Some(e),
+        };
+    }
+    match raw.finish() {
+        Ok((blob_digest, stored_bytes)) => StoredFacts {
+            blob_digest,
+            stored_bytes,
+            read_error: None,
+        },
+        Err(e) => StoredFacts {
+            blob_digest: Digest::sha256_of(&[]),
+            stored_bytes: 0,
+            read_error: Some(e),
+        },
+    }
+}
+
+/// Reads the stored bytes to their end in whole chunks and sends them to the decoding thread.
+/// When the decoder hangs up (the compressed stream ended or is corrupt) the rest is still read
+/// and hashed, so the digest covers every byte.
+fn pump_stored(
+    mut raw: StoredReader<'_>,
+    tx: mpsc::SyncSender<Chunk>,
+    recycled: &mpsc::Receiver<Vec<u8>>,
+) -> StoredFacts {
+    let mut spare = None;
     loop {
-        let mut chunk = recycled.try_recv().unwrap_or_else(|_| vec![0u8; CHUNK]);
-        let mut filled = 0;
-        // Fill whole chunks: fewer, larger messages keep the channel cheap.
-        while filled < CHUNK {
-            match decoder.read(&mut chunk[filled..]) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    decode_error = Some((tar_bytes + filled as u64, e));
-                    break;
-                }
-            }
+        let mut chunk = spare
+            .take()
+            .or_else(|| recycled.try_recv().ok())
+            .unwrap_or_else(|| vec![0u8; CHUNK]);
+        let (filled, error) = fill(&mut raw, &mut chunk);
+        if filled > 0
+            && let Err(mpsc::SendError((back, _))) = tx.send((chunk, filled))
+        {
+            spare = Some(back);
         }
-        tar_bytes += filled as u64;
-        if let Some(h) = tar_sha.as_mut() {
-            sha2::Digest::update(h, &chunk[..filled]);
-        }
-        let done = filled == 0 || decode_error.is_some();
-        if filled > 0 && !receiver_gone && tx.send((chunk, filled)).is_err() {
-            // The tar parser stopped (end marker or error). Keep decoding so the digests cover
-            // every byte.
-            receiver_gone = true;
-        }
-        if done {
+        if error.is_some() || filled < CHUNK {
             break;
         }
     }
     drop(tx);
-    let raw = decoder.into_raw().into_inner().1;
-    let failed_read = raw.get_ref().failed.take();
-    let (blob_digest, stored_bytes) = match raw.finish() {
-        Ok(done) => done,
-        Err(e) => {
-            read_error.get_or_insert(e);
-            (Digest::sha256_of(&[]), 0)
+    finish_stored(raw)
+}
+
+/// Decodes `decoder` to its end in whole chunks, sending them to the tar parser (and hashing
+/// them when `hash_tar`). Gives the raw stream back for its digest.
+fn decode_stream<R: Read>(
+    mut decoder: Decoder<R>,
+    hash_tar: bool,
+    tx: mpsc::SyncSender<Chunk>,
+    recycled: &mpsc::Receiver<Vec<u8>>,
+) -> (DecodedFacts, R) {
+    let mut tar_sha = hash_tar.then(<sha2::Sha256 as sha2::Digest>::new);
+    let mut tar_bytes = 0u64;
+    let mut spare = None;
+    let decode_error = loop {
+        let mut chunk = spare
+            .take()
+            .or_else(|| recycled.try_recv().ok())
+            .unwrap_or_else(|| vec![0u8; CHUNK]);
+        let (filled, error) = fill(&mut decoder, &mut chunk);
+        if let Some(h) = tar_sha.as_mut() {
+            sha2::Digest::update(h, &chunk[..filled]);
+        }
+        let done = error.is_some() || filled < CHUNK;
+        let decode_error = error.map(|e| (tar_bytes + filled as u64, e));
+        tar_bytes += filled as u64;
+        // When the tar parser has stopped (end marker or error), keep decoding so the digests
+        // cover every byte.
+        if filled > 0
+            && let Err(mpsc::SendError((back, _))) = tx.send((chunk, filled))
+        {
+            spare = Some(back);
+        }
+        if done {
+            break decode_error;
         }
     };
-    // A decoder error caused by the underlying read failing is a read error, not corruption.
-    if let Some(e) = failed_read {
-        read_error.get_or_insert(e);
-        decode_error = None;
-    }
-    let diff_id = if compression == Compression::None {
-        Some(blob_digest.clone())
-    } else {
-        tar_sha.map(|h| Digest::from_sha256(sha2::Digest::finalize(h).into()))
-    };
-    StreamFacts {
-        compression,
-        blob_digest,
-        stored_bytes,
-        diff_id,
+    drop(tx);
+    let tar_digest = tar_sha.map(|h| Digest::from_sha256(sha2::Digest::finalize(h).into()));
+    let decoded = DecodedFacts {
+        tar_digest,
         tar_bytes,
-        read_error,
         decode_error,
-    }
+    };
+    (decoded, decoder.into_raw())
 }
 
 /// A buffer and how many of its bytes are filled.
@@ -720,4 +785,146 @@ fn parse_tar<R: Read>(reader: R, options: ReadOptions) -> Result<ParsedTar, Laye
         size,
         warnings: odd.0,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+    use crate::progress::NoProgress;
+
+    /// A layer tar with one file of `size` pseudo-random bytes (they barely compress, so the
+    /// gzip blob is several chunks long too).
+    fn layer_tar(size: usize) -> Vec<u8> {
+        let mut builder = tar::Builder::new(Vec::new());
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let data: Vec<u8> = (0..size)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        let mut header = tar::Header::new_gnu();
+        header.set_size(size as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder.append_data(&mut header, "big", &data[..]).unwrap();
+        builder.into_inner().unwrap()
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(bytes).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn read(blob: &[u8], expect: &BlobExpectation) -> Result<LayerChanges, LayerError> {
+        let mut stored: &[u8] = blob;
+        read_layer(&mut stored, expect, ReadOptions::default(), &NoProgress)
+    }
+
+    /// Yields `good` bytes of `data`, then fails like a dropped connection.
+    struct Cut<'a> {
+        data: &'a [u8],
+        good: usize,
+    }
+
+    impl Read for Cut<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.good == 0 {
+                return Err(io::Error::new(io::ErrorKind::ConnectionReset, "cut"));
+            }
+            let n = buf.len().min(self.good).min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            self.good -= n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn both_pipelines_give_the_same_layer_and_digests() {
+        // Several chunks long, so the channels and buffer recycling are exercised.
+        let tar = layer_tar(3 * CHUNK + 123);
+        let gz = gzip(&tar);
+        let expect_gz = BlobExpectation {
+            digest: Some(Digest::sha256_of(&gz)),
+            diff_id: Some(Digest::sha256_of(&tar)),
+            verify_compressed_diff_id: true,
+        };
+        let plain = read(&tar, &BlobExpectation::default()).unwrap();
+        let packed = read(&gz, &expect_gz).unwrap();
+        assert_eq!(plain.compression, Compression::None);
+        assert_eq!(packed.compression, Compression::Gzip);
+        assert_eq!(plain.entries, packed.entries);
+        assert_eq!(plain.tar_bytes, tar.len() as u64);
+        assert_eq!(packed.tar_bytes, tar.len() as u64);
+        assert_eq!(packed.stored_bytes, gz.len() as u64);
+        assert_eq!(packed.blob_digest, Digest::sha256_of(&gz));
+        assert_eq!(plain.diff_id, Some(Digest::sha256_of(&tar)));
+        assert_eq!(packed.diff_id, Some(Digest::sha256_of(&tar)));
+    }
+
+    #[test]
+    fn the_digest_covers_bytes_after_the_compressed_stream() {
+        let tar = layer_tar(2 * CHUNK);
+        let mut blob = gzip(&tar);
+        let clean = Digest::sha256_of(&blob);
+        blob.extend_from_slice(&[0u8; 5 * CHUNK]);
+        let expect = BlobExpectation {
+            digest: Some(clean),
+            ..BlobExpectation::default()
+        };
+        match read(&blob, &expect) {
+            Err(LayerError::DigestMismatch { actual, .. }) => {
+                assert_eq!(actual, Digest::sha256_of(&blob));
+            }
+            other => panic!("expected a digest mismatch, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_read_failure_is_reported_as_such_for_every_compression() {
+        let tar = layer_tar(4 * CHUNK);
+        for blob in [tar.clone(), gzip(&tar)] {
+            assert!(blob.len() > 3 * CHUNK);
+            for good in [0, 3, CHUNK / 2, blob.len() / 2, blob.len() - 1] {
+                let mut cut = Cut { data: &blob, good };
+                let result = read_layer(
+                    &mut cut,
+                    &BlobExpectation::default(),
+                    ReadOptions::default(),
+                    &NoProgress,
+                );
+                assert!(
+                    matches!(result, Err(LayerError::Read(ref e)) if e.kind() == io::ErrorKind::ConnectionReset),
+                    "cut after {good} bytes: {result:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn corrupt_gzip_with_the_right_digest_is_a_decoding_error() {
+        let tar = layer_tar(2 * CHUNK);
+        let mut blob = gzip(&tar);
+        let middle = blob.len() / 2;
+        for b in &mut blob[middle..middle + 64] {
+            *b ^= 0x5a;
+        }
+        let expect = BlobExpectation {
+            digest: Some(Digest::sha256_of(&blob)),
+            ..BlobExpectation::default()
+        };
+        assert!(matches!(
+            read(&blob, &expect),
+            Err(LayerError::Decompress {
+                compression: "gzip",
+                ..
+            })
+        ));
+    }
 }
