@@ -57,6 +57,7 @@ pub mod source;
 pub mod spec;
 pub mod streaming;
 pub mod tree;
+mod trie;
 
 pub use analysis::{Analysis, AnalysisOptions, WasteCause, analyze};
 pub use compression::Compression;

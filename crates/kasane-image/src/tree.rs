@@ -1,11 +1,10 @@
 //! Every layer's changes on one path trie: what became of each entry (still visible, overwritten,
 //! deleted) and the merged filesystem with whiteouts applied, as the OCI layer spec defines it.
 
-use std::collections::{BTreeMap, HashMap};
-
 use crate::image::Layer;
 use crate::layer::{Change, Entry, FileKind, FileMeta};
 use crate::path::ImagePath;
+use crate::trie::{Groups, PathCursor, ROOT};
 
 /// A node of the trie (a path that some layer mentions, or a parent of one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -73,12 +72,11 @@ impl Occurrence {
     }
 }
 
+/// A node of the trie; its name borrows from a layer entry's path.
 #[derive(Debug)]
-struct Node {
-    name: Box<[u8]>,
+struct Node<'a> {
+    name: &'a [u8],
     parent: u32,
-    children: BTreeMap<Box<[u8]>, u32>,
-    occurrences: Vec<Occurrence>,
     visible: bool,
 }
 
@@ -95,7 +93,12 @@ pub struct StrayWhiteout {
 #[derive(Debug)]
 pub struct StackedTree<'a> {
     layers: &'a [Layer],
-    nodes: Vec<Node>,
+    nodes: Vec<Node<'a>>,
+    /// Children of each node, sorted by name.
+    children: Groups,
+    /// Each node's occurrences: `occurrences[occurrence_groups.range(node)]`.
+    occurrence_groups: Groups,
+    occurrences: Vec<Occurrence>,
     stray_whiteouts: Vec<StrayWhiteout>,
 }
 
@@ -108,56 +111,78 @@ struct Kill {
 impl<'a> StackedTree<'a> {
     /// Applies `layers` bottom to top.
     pub fn build(layers: &'a [Layer]) -> StackedTree<'a> {
-        let mut tree = StackedTree {
-            layers,
-            nodes: vec![Node {
-                name: Box::default(),
-                parent: 0,
-                children: BTreeMap::new(),
-                occurrences: Vec::new(),
-                visible: true,
-            }],
-            stray_whiteouts: Vec::new(),
-        };
+        let total: usize = layers.iter().map(|l| l.changes.entries.len()).sum();
+        let mut nodes = vec![Node {
+            name: b"",
+            parent: ROOT,
+            visible: true,
+        }];
+        let mut index: foldhash::HashMap<(u32, &'a [u8]), u32> =
+            foldhash::HashMap::with_capacity_and_hasher(total, Default::default());
+        let mut cursor = PathCursor::default();
+        // Every entry's node and occurrence, in layer and tar order.
+        let mut at: Vec<(u32, Occurrence)> = Vec::with_capacity(total);
         for layer in layers {
             for (e, entry) in layer.changes.entries.iter().enumerate() {
-                let id = tree.ensure(&entry.path);
+                let reach = cursor.walk(entry.path.as_bytes(), |parent, name| {
+                    let next = u32::try_from(nodes.len()).expect("fewer than 4 billion paths");
+                    let id = *index.entry((parent, name)).or_insert(next);
+                    if id == next {
+                        nodes.push(Node {
+                            name,
+                            parent,
+                            visible: false,
+                        });
+                    }
+                    Some(id)
+                });
                 let fate = match entry.change {
                     Change::Add(_) => Fate::Visible,
                     _ => Fate::Marker,
                 };
-                tree.nodes[id as usize].occurrences.push(Occurrence {
-                    layer: layer.index,
-                    entry: e,
-                    fate,
-                });
+                at.push((
+                    reach.node,
+                    Occurrence {
+                        layer: layer.index,
+                        entry: e,
+                        fate,
+                    },
+                ));
             }
         }
+        drop(index);
+        let n = nodes.len();
+        let mut children = Groups::new(
+            n,
+            nodes
+                .iter()
+                .enumerate()
+                .skip(1)
+                .map(|(id, node)| (node.parent, id as u32)),
+        );
+        children.sort_each_by(|a, b| nodes[a as usize].name.cmp(nodes[b as usize].name));
+        let occurrence_groups = Groups::new(
+            n,
+            at.iter()
+                .enumerate()
+                .map(|(i, (node, _))| (*node, i as u32)),
+        );
+        let occurrences = occurrence_groups
+            .items()
+            .iter()
+            .map(|&i| at[i as usize].1)
+            .collect();
+        let mut tree = StackedTree {
+            layers,
+            nodes,
+            children,
+            occurrence_groups,
+            occurrences,
+            stray_whiteouts: Vec::new(),
+        };
         tree.compute_fates();
         tree.compute_visibility();
         tree
-    }
-
-    fn ensure(&mut self, path: &ImagePath) -> u32 {
-        let mut cur = 0u32;
-        for comp in path.components() {
-            cur = match self.nodes[cur as usize].children.get(comp) {
-                Some(&c) => c,
-                None => {
-                    let id = u32::try_from(self.nodes.len()).expect("fewer than 4 billion paths");
-                    self.nodes.push(Node {
-                        name: comp.into(),
-                        parent: cur,
-                        children: BTreeMap::new(),
-                        occurrences: Vec::new(),
-                        visible: false,
-                    });
-                    self.nodes[cur as usize].children.insert(comp.into(), id);
-                    id
-                }
-            };
-        }
-        cur
     }
 
     /// The entry an occurrence refers to.
@@ -169,34 +194,21 @@ impl<'a> StackedTree<'a> {
         self.entry(occ).meta()
     }
 
-    /// Kills a node's own occurrences place on its descendants.
-    fn kills_below(&self, id: u32) -> Vec<Kill> {
-        self.nodes[id as usize]
-            .occurrences
-            .iter()
-            .filter(|o| match &self.entry(o).change {
-                Change::Whiteout | Change::Opaque => true,
-                Change::Add(m) => !m.is_dir(),
-            })
-            .map(|o| Kill {
-                layer: o.layer,
-                source: id,
-            })
-            .collect()
+    fn own_occurrences(&self, id: u32) -> &[Occurrence] {
+        &self.occurrences[self.occurrence_groups.range(id)]
     }
 
     fn compute_fates(&mut self) {
-        let mut deleted_count: HashMap<(u32, usize), usize> = HashMap::new();
+        // (node, layer) of the whiteouts, opaque markers and files that deleted something.
+        let mut deleted: foldhash::HashSet<(u32, usize)> = foldhash::HashSet::default();
         // Iterative DFS (paths can be deep); `kills` holds ancestors' kill events.
         let mut kills: Vec<Kill> = Vec::new();
-        let mut stack: Vec<(u32, usize)> = vec![(0, 0)]; // (node, kills length to restore)
-        let mut order = Vec::with_capacity(self.nodes.len());
+        let mut stack: Vec<(u32, usize)> = vec![(ROOT, 0)]; // (node, kills length to restore)
+        let mut fates = Vec::new();
         while let Some((id, restore)) = stack.pop() {
             kills.truncate(restore);
-            order.push(id);
-            let n = id as usize;
-            let occs = self.nodes[n].occurrences.clone();
-            let mut fates = Vec::with_capacity(occs.len());
+            let occs = self.own_occurrences(id);
+            fates.clear();
             for (k, o) in occs.iter().enumerate() {
                 if o.fate == Fate::Marker {
                     fates.push(Fate::Marker);
@@ -205,14 +217,13 @@ impl<'a> StackedTree<'a> {
                 // The next own change that replaces or deletes this entry: a later layer's entry or
                 // whiteout, or a later entry of the same layer (duplicate path in one tar).
                 // An opaque marker at this node hides its children, not the node itself.
-                let own = occs[k + 1..].iter().find(|n2| {
-                    let change = &self.layers[n2.layer].changes.entries[n2.entry].change;
-                    match change {
+                let own = occs[k + 1..]
+                    .iter()
+                    .find(|n2| match &self.entry(n2).change {
                         Change::Opaque => false,
                         Change::Whiteout => n2.layer > o.layer,
                         Change::Add(_) => n2.layer >= o.layer,
-                    }
-                });
+                    });
                 let ancestor = kills
                     .iter()
                     .filter(|kl| kl.layer > o.layer)
@@ -220,7 +231,7 @@ impl<'a> StackedTree<'a> {
                     .copied();
                 let fate = match (own, ancestor) {
                     (Some(own), anc) if anc.is_none_or(|a| own.layer <= a.layer) => {
-                        match &self.layers[own.layer].changes.entries[own.entry].change {
+                        match &self.entry(own).change {
                             Change::Add(newer) => {
                                 let older = self.meta(o).expect("additions have metadata");
                                 if older.same_content(newer) {
@@ -230,14 +241,14 @@ impl<'a> StackedTree<'a> {
                                 }
                             }
                             Change::Whiteout => {
-                                *deleted_count.entry((id, own.layer)).or_default() += 1;
+                                deleted.insert((id, own.layer));
                                 Fate::Deleted { by: own.layer }
                             }
                             Change::Opaque => Fate::Visible, // excluded by the search above
                         }
                     }
                     (_, Some(a)) => {
-                        *deleted_count.entry((a.source, a.layer)).or_default() += 1;
+                        deleted.insert((a.source, a.layer));
                         Fate::Deleted { by: a.layer }
                     }
                     (None, None) => Fate::Visible,
@@ -245,39 +256,49 @@ impl<'a> StackedTree<'a> {
                 };
                 fates.push(fate);
             }
-            for (o, f) in self.nodes[n].occurrences.iter_mut().zip(fates) {
-                o.fate = f;
+            // Kills this node's own occurrences place on its descendants.
+            kills.extend(
+                occs.iter()
+                    .filter(|o| match &self.entry(o).change {
+                        Change::Whiteout | Change::Opaque => true,
+                        Change::Add(m) => !m.is_dir(),
+                    })
+                    .map(|o| Kill {
+                        layer: o.layer,
+                        source: id,
+                    }),
+            );
+            let range = self.occurrence_groups.range(id);
+            for (o, f) in self.occurrences[range].iter_mut().zip(&fates) {
+                o.fate = *f;
             }
-            kills.extend(self.kills_below(id));
-            let children: Vec<u32> = self.nodes[n].children.values().copied().collect();
-            for c in children.into_iter().rev() {
+            for &c in self.children.get(id).iter().rev() {
                 stack.push((c, kills.len()));
             }
             // Children restore to the length including this node's kills; this node's siblings
             // restore to their parent's length through their own stack entries.
         }
         // Whiteouts that removed nothing.
-        for id in order {
-            for o in &self.nodes[id as usize].occurrences {
-                if matches!(self.entry(o).change, Change::Whiteout)
-                    && !deleted_count.contains_key(&(id, o.layer))
-                {
-                    self.stray_whiteouts.push(StrayWhiteout {
-                        layer: o.layer,
-                        path: self.path(NodeId(id)),
-                    });
-                }
-            }
-        }
-        self.stray_whiteouts
-            .sort_by(|a, b| (a.layer, &a.path).cmp(&(b.layer, &b.path)));
+        let mut stray: Vec<StrayWhiteout> = self
+            .all_occurrences()
+            .filter(|(id, o)| {
+                matches!(self.entry(o).change, Change::Whiteout)
+                    && !deleted.contains(&(id.0, o.layer))
+            })
+            .map(|(id, o)| StrayWhiteout {
+                layer: o.layer,
+                path: self.path(id),
+            })
+            .collect();
+        stray.sort_by(|a, b| (a.layer, &a.path).cmp(&(b.layer, &b.path)));
+        self.stray_whiteouts = stray;
     }
 
     fn compute_visibility(&mut self) {
         // Children always have larger ids than parents, so a reverse sweep is a post-order.
         for id in (1..self.nodes.len()).rev() {
-            let own = self.nodes[id]
-                .occurrences
+            let own = self
+                .own_occurrences(id as u32)
                 .iter()
                 .any(|o| o.fate == Fate::Visible);
             let below = self.nodes[id].visible;
@@ -311,16 +332,20 @@ impl<'a> StackedTree<'a> {
 
     /// The node at `path`, if any layer mentions it (visible or not).
     pub fn lookup(&self, path: &ImagePath) -> Option<NodeId> {
-        let mut cur = 0u32;
+        let mut cur = ROOT;
         for comp in path.components() {
-            cur = *self.nodes[cur as usize].children.get(comp)?;
+            let children = self.children.get(cur);
+            let i = children
+                .binary_search_by(|&c| self.nodes[c as usize].name.cmp(comp))
+                .ok()?;
+            cur = children[i];
         }
         Some(NodeId(cur))
     }
 
     /// The node's name (empty for the root).
-    pub fn name(&self, id: NodeId) -> &[u8] {
-        &self.nodes[id.0 as usize].name
+    pub fn name(&self, id: NodeId) -> &'a [u8] {
+        self.nodes[id.0 as usize].name
     }
 
     /// The node's parent (`None` for the root).
@@ -333,7 +358,7 @@ impl<'a> StackedTree<'a> {
         let mut names = Vec::new();
         let mut cur = id.0;
         while cur != 0 {
-            names.push(&self.nodes[cur as usize].name);
+            names.push(self.nodes[cur as usize].name);
             cur = self.nodes[cur as usize].parent;
         }
         let mut bytes = Vec::new();
@@ -348,15 +373,15 @@ impl<'a> StackedTree<'a> {
 
     /// Children sorted by name (bytewise), visible or not.
     pub fn children(&self, id: NodeId) -> impl Iterator<Item = (&[u8], NodeId)> + '_ {
-        self.nodes[id.0 as usize]
-            .children
+        self.children
+            .get(id.0)
             .iter()
-            .map(|(k, v)| (&k[..], NodeId(*v)))
+            .map(|&c| (self.nodes[c as usize].name, NodeId(c)))
     }
 
     /// Every layer's entries at this node, bottom layer first, each with its fate.
     pub fn occurrences(&self, id: NodeId) -> &[Occurrence] {
-        &self.nodes[id.0 as usize].occurrences
+        self.own_occurrences(id.0)
     }
 
     /// Whether the path exists in the merged filesystem (as an entry or an implied directory).
@@ -367,8 +392,8 @@ impl<'a> StackedTree<'a> {
     /// The entry the merged filesystem shows at this node; `None` for implied directories (no
     /// layer has an entry for them) and hidden paths.
     pub fn visible_entry(&self, id: NodeId) -> Option<(&Occurrence, &'a FileMeta)> {
-        let occ = self.nodes[id.0 as usize]
-            .occurrences
+        let occ = self
+            .own_occurrences(id.0)
             .iter()
             .rev()
             .find(|o| o.fate == Fate::Visible)?;
@@ -383,36 +408,53 @@ impl<'a> StackedTree<'a> {
     /// Visits the merged filesystem depth-first in name order: `f(node, path, entry)` where
     /// `entry` is `None` for implied directories.
     pub fn walk_merged(&self, mut f: impl FnMut(NodeId, &ImagePath, Option<&'a FileMeta>)) {
-        let mut stack: Vec<(u32, ImagePath)> = vec![(0, ImagePath::root())];
+        let mut stack: Vec<(u32, ImagePath)> = vec![(ROOT, ImagePath::root())];
         while let Some((id, path)) = stack.pop() {
-            if id != 0 {
-                f(
-                    NodeId(id),
-                    &path,
-                    self.visible_entry(NodeId(id)).map(|(_, m)| m),
-                );
+            let entry = self.visible_entry(NodeId(id)).map(|(_, m)| m);
+            if id != ROOT {
+                f(NodeId(id), &path, entry);
             }
-            let node = &self.nodes[id as usize];
-            // Below a non-directory nothing is reachable.
-            if let Some((_, m)) = self.visible_entry(NodeId(id))
-                && m.kind != FileKind::Directory
-            {
-                continue;
-            }
-            for (name, &c) in node.children.iter().rev() {
-                if self.nodes[c as usize].visible {
-                    stack.push((c, path.join(name)));
-                }
+            for c in self.merged_children_rev(id, entry) {
+                stack.push((c, path.join(self.nodes[c as usize].name)));
             }
         }
     }
 
+    /// Number of entries in the merged filesystem, implied directories included (the nodes
+    /// [`StackedTree::walk_merged`] visits).
+    pub fn merged_len(&self) -> usize {
+        let mut count = 0;
+        let mut stack = vec![ROOT];
+        while let Some(id) = stack.pop() {
+            count += usize::from(id != ROOT);
+            let entry = self.visible_entry(NodeId(id)).map(|(_, m)| m);
+            stack.extend(self.merged_children_rev(id, entry));
+        }
+        count
+    }
+
+    /// The visible children of a node of the merged filesystem whose entry is `entry`, in
+    /// reverse name order (for a stack); none below a non-directory.
+    fn merged_children_rev(
+        &self,
+        id: u32,
+        entry: Option<&FileMeta>,
+    ) -> impl Iterator<Item = u32> + '_ {
+        let below = entry.is_none_or(|m| m.kind == FileKind::Directory);
+        let children = if below { self.children.get(id) } else { &[] };
+        children
+            .iter()
+            .rev()
+            .copied()
+            .filter(|&c| self.nodes[c as usize].visible)
+    }
+
     /// Every occurrence with its node, in node order.
     pub fn all_occurrences(&self) -> impl Iterator<Item = (NodeId, &Occurrence)> + '_ {
-        self.nodes.iter().enumerate().flat_map(|(i, n)| {
-            n.occurrences
+        (0..self.nodes.len() as u32).flat_map(|id| {
+            self.own_occurrences(id)
                 .iter()
-                .map(move |o| (NodeId(u32::try_from(i).unwrap_or(u32::MAX)), o))
+                .map(move |o| (NodeId(id), o))
         })
     }
 }
