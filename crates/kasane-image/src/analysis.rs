@@ -1,8 +1,6 @@
 //! Where every byte of an image went: sizes per layer, the largest files, waste split by cause,
 //! dive's efficiency score, and what merging layers would save.
 
-use std::collections::{HashMap, HashSet};
-
 use crate::compression::Compression;
 use crate::digest::Digest;
 use crate::dive::{DiveFigures, dive_figures};
@@ -219,7 +217,7 @@ pub fn analyze(image: &Image, options: AnalysisOptions) -> Analysis {
 
     // Regular files whose inode stays alive through a visible hard link in the same layer are not
     // waste even when their own name is shadowed.
-    let mut kept_by_link: HashSet<(usize, &[u8])> = HashSet::new();
+    let mut kept_by_link: foldhash::HashSet<(usize, &[u8])> = foldhash::HashSet::default();
     for (_, occ) in tree.all_occurrences() {
         if occ.fate != Fate::Visible {
             continue;
@@ -233,32 +231,32 @@ pub fn analyze(image: &Image, options: AnalysisOptions) -> Analysis {
         }
     }
 
+    // Files are kept by reference, in tree order, and copied only into the lists reported.
     let mut waste = WasteSummary::default();
-    let mut wasted_files = Vec::new();
+    let mut wasted: Vec<WastedRef<'_>> = Vec::new();
     let mut layer_waste = vec![0u64; image.layers.len()];
-    let mut merges: HashMap<(usize, usize), (u64, u64, Vec<LocatedFile>)> = HashMap::new();
-    let mut by_content: HashMap<(u64, u128), Vec<LocatedFile>> = HashMap::new();
-    let mut largest = Vec::new();
+    let mut merges: foldhash::HashMap<(usize, usize), (u64, u64, Vec<u32>)> =
+        foldhash::HashMap::default();
+    let mut visible: Vec<FileRef<'_>> = Vec::new();
+    // (size, content hash, index in `visible`) of the visible files that have content.
+    let mut contents: Vec<(u64, u128, u32)> = Vec::new();
     for (_, occ) in tree.all_occurrences() {
         let entry = tree.entry(occ);
         let Some(meta) = entry.meta() else { continue };
         if meta.kind != FileKind::Regular {
             continue;
         }
-        let located = || LocatedFile {
-            path: entry.path.clone(),
+        let file = FileRef {
+            path: &entry.path,
             size: meta.size,
             layer: occ.layer,
         };
         let (cause, by) = match occ.fate {
             Fate::Visible => {
-                largest.push(located());
                 if let (Some(h), true) = (meta.content, meta.size > 0) {
-                    by_content
-                        .entry((meta.size, h.0))
-                        .or_default()
-                        .push(located());
+                    contents.push((meta.size, h.0, index(visible.len())));
                 }
+                visible.push(file);
                 continue;
             }
             Fate::Marker => continue,
@@ -280,20 +278,20 @@ pub fn analyze(image: &Image, options: AnalysisOptions) -> Analysis {
         let m = merges.entry((occ.layer, by)).or_default();
         m.0 += meta.size;
         m.1 += 1;
-        m.2.push(located());
-        wasted_files.push(WastedFile {
-            path: entry.path.clone(),
-            layer: occ.layer,
-            size: meta.size,
-            cause,
-            by_layer: by,
-        });
+        m.2.push(index(wasted.len()));
+        wasted.push(WastedRef { file, cause, by });
     }
 
-    let mut duplicates: Vec<DuplicateGroup> = by_content
-        .into_values()
-        .filter(|files| files.len() > 1)
-        .map(|mut files| {
+    // Identical content: runs of equal (size, hash), each file once, in tree order.
+    contents.sort_unstable();
+    let mut duplicates: Vec<DuplicateGroup> = contents
+        .chunk_by(|a, b| (a.0, a.1) == (b.0, b.1))
+        .filter(|group| group.len() > 1)
+        .map(|group| {
+            let mut files: Vec<LocatedFile> = group
+                .iter()
+                .map(|&(_, _, i)| visible[i as usize].located())
+                .collect();
             files.sort_by(|a, b| a.path.cmp(&b.path));
             let size = files[0].size;
             DuplicateGroup {
@@ -324,17 +322,47 @@ pub fn analyze(image: &Image, options: AnalysisOptions) -> Analysis {
         waste.reclaimable_bytes as f64 / dive.user_size_bytes as f64
     };
 
-    wasted_files.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.path.cmp(&b.path)));
-    wasted_files.truncate(top);
-    largest.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.path.cmp(&b.path)));
-    let final_size = largest.iter().map(|f| f.size).sum();
-    largest.truncate(top);
+    // Largest first, then by path, then in tree order (what a stable sort by size and path gives).
+    let by_size = |files: &[FileRef<'_>], a: u32, b: u32| {
+        let (fa, fb) = (&files[a as usize], &files[b as usize]);
+        fb.size
+            .cmp(&fa.size)
+            .then_with(|| fa.path.cmp(fb.path))
+            .then(a.cmp(&b))
+    };
+    let wasted_file_refs: Vec<FileRef<'_>> = wasted.iter().map(|w| w.file).collect();
+    let wasted_files: Vec<WastedFile> =
+        first_sorted((0..index(wasted.len())).collect(), top, |&a, &b| {
+            by_size(&wasted_file_refs, a, b)
+        })
+        .into_iter()
+        .map(|i| {
+            let w = &wasted[i as usize];
+            WastedFile {
+                path: w.file.path.clone(),
+                layer: w.file.layer,
+                size: w.file.size,
+                cause: w.cause,
+                by_layer: w.by,
+            }
+        })
+        .collect();
+    let final_size = visible.iter().map(|f| f.size).sum();
+    let largest: Vec<LocatedFile> =
+        first_sorted((0..index(visible.len())).collect(), top, |&a, &b| {
+            by_size(&visible, a, b)
+        })
+        .into_iter()
+        .map(|i| visible[i as usize].located())
+        .collect();
 
     let mut merge_savings: Vec<MergeSaving> = merges
         .into_iter()
-        .map(|((lower, upper), (bytes, files, mut list))| {
-            list.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.path.cmp(&b.path)));
-            list.truncate(5);
+        .map(|((lower, upper), (bytes, files, list))| {
+            let list = first_sorted(list, 5, |&a, &b| by_size(&wasted_file_refs, a, b))
+                .into_iter()
+                .map(|i| wasted_file_refs[i as usize].located())
+                .collect();
             MergeSaving {
                 lower,
                 upper,
@@ -352,8 +380,7 @@ pub fn analyze(image: &Image, options: AnalysisOptions) -> Analysis {
     });
     merge_savings.truncate(top);
 
-    let mut final_entries = 0u64;
-    tree.walk_merged(|_, _, _| final_entries += 1);
+    let final_entries = tree.merged_len() as u64;
 
     let layers = image
         .layers
@@ -445,6 +472,54 @@ pub fn analyze(image: &Image, options: AnalysisOptions) -> Analysis {
         dive,
         warnings,
     }
+}
+
+/// A regular file of some layer, by reference until it makes a list.
+#[derive(Debug, Clone, Copy)]
+struct FileRef<'a> {
+    path: &'a ImagePath,
+    size: u64,
+    layer: usize,
+}
+
+impl FileRef<'_> {
+    fn located(&self) -> LocatedFile {
+        LocatedFile {
+            path: self.path.clone(),
+            size: self.size,
+            layer: self.layer,
+        }
+    }
+}
+
+/// A wasted copy, by reference.
+#[derive(Debug, Clone, Copy)]
+struct WastedRef<'a> {
+    file: FileRef<'a>,
+    cause: WasteCause,
+    by: usize,
+}
+
+/// A position in a list of files (fewer than 4 billion: every one is a tar entry in memory).
+fn index(i: usize) -> u32 {
+    u32::try_from(i).expect("fewer than 4 billion files")
+}
+
+/// The first `n` of `items` in `cmp` order (a total order), sorted; the rest is never sorted.
+fn first_sorted<T>(
+    mut items: Vec<T>,
+    n: usize,
+    mut cmp: impl FnMut(&T, &T) -> std::cmp::Ordering,
+) -> Vec<T> {
+    if n == 0 {
+        return Vec::new();
+    }
+    if items.len() > n {
+        items.select_nth_unstable_by(n - 1, &mut cmp);
+        items.truncate(n);
+    }
+    items.sort_unstable_by(cmp);
+    items
 }
 
 fn group_by_layer<'a>(
