@@ -534,3 +534,28 @@ fn group_by_layer<'a>(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// What a full stable sort and a cut give, ties included.
+        #[test]
+        fn first_sorted_is_a_stable_sort_cut_short(
+            keys in prop::collection::vec(0u8..4, 0..40),
+            n in 0usize..45,
+        ) {
+            let by_key_then_position = |a: &u32, b: &u32| {
+                keys[*a as usize].cmp(&keys[*b as usize]).then(a.cmp(b))
+            };
+            let got = first_sorted((0..keys.len() as u32).collect(), n, by_key_then_position);
+            let mut want: Vec<u32> = (0..keys.len() as u32).collect();
+            want.sort_by_key(|&i| keys[i as usize]);
+            want.truncate(n);
+            prop_assert_eq!(got, want);
+        }
+    }
+}

@@ -56,6 +56,8 @@ pub mod size;
 pub mod source;
 pub mod spec;
 pub mod streaming;
+#[cfg(test)]
+mod test_layers;
 pub mod tree;
 mod trie;
 
