@@ -95,11 +95,15 @@ struct Universe<'a> {
 }
 
 impl<'a> Universe<'a> {
-    fn new() -> Universe<'a> {
+    fn with_capacity(nodes: usize) -> Universe<'a> {
+        let mut names = Vec::with_capacity(nodes);
+        names.push(Name::component(b""));
+        let mut parents = Vec::with_capacity(nodes);
+        parents.push(ROOT);
         Universe {
-            names: vec![Name::component(b"")],
-            parents: vec![ROOT],
-            index: foldhash::HashMap::default(),
+            names,
+            parents,
+            index: foldhash::HashMap::with_capacity_and_hasher(nodes, Default::default()),
             children: Groups::default(),
         }
     }
@@ -330,7 +334,8 @@ struct PathData {
 
 /// Computes dive's efficiency and waste figures for `layers`.
 pub fn dive_figures(layers: &[Layer]) -> DiveFigures {
-    let mut u = Universe::new();
+    // Nearly every entry is a node of its own; parents only tar entries imply are few.
+    let mut u = Universe::with_capacity(layers.iter().map(|l| l.changes.entries.len()).sum());
     let mut cursor = PathCursor::default();
     let reaches: Vec<Vec<Reach>> = layers
         .iter()

@@ -34,15 +34,13 @@ impl<'a> PathCursor<'a> {
         path: &'a [u8],
         mut step: impl FnMut(u32, &'a [u8]) -> Option<u32>,
     ) -> Reach {
-        let common = self
-            .path
-            .iter()
-            .zip(path)
-            .take_while(|(a, b)| a == b)
-            .count();
-        // Keep the components that end inside the common prefix at a component boundary of `path`.
+        // Keep the walked components `path` starts with, deepest first (a slice comparison each;
+        // usually the first or second one holds).
         while let Some(&(end, _)) = self.walked.last() {
-            if end <= common && (end == path.len() || path[end] == b'/') {
+            if path.len() >= end
+                && path[..end] == self.path[..end]
+                && (end == path.len() || path[end] == b'/')
+            {
                 break;
             }
             self.walked.pop();
