@@ -8,7 +8,7 @@
 //! stops the visit of the rest of that layer. All of that is reproduced here, including the
 //! re-stacking of layer 0 onto its own copy; what is not reproduced is the cost: the stack is
 //! built once, incrementally, instead of once per whiteout, and every tree is a set of nodes of
-//! one trie of all layers' paths, so no path is looked up twice.
+//! one trie of all layers' paths, so a path is walked once, not again per tree.
 
 use std::cmp::Ordering;
 
@@ -253,14 +253,16 @@ impl Stacked {
     }
 }
 
-/// One layer's dive tree: its nodes (closed under parents, root excluded) in dive's visiting
-/// order, each with its payload and whether it is a leaf.
-#[derive(Debug, Default)]
-struct LayerTree {
-    nodes: Vec<(u32, Info, bool)>,
+/// A node of one layer's dive tree, with its payload and whether it is a leaf of that tree.
+#[derive(Debug, Clone, Copy)]
+struct LayerNode {
+    id: u32,
+    info: Info,
+    leaf: bool,
 }
 
-/// Builds one layer's tree from its entries' reaches, reusing `seen` (node → stamp, slot).
+/// One layer's dive tree (its nodes, closed under parents, root excluded) in dive's visiting
+/// order, built from its entries' reaches; `seen` (node → stamp, slot) is reused across layers.
 fn layer_tree(
     u: &Universe<'_>,
     rank: &[u32],
@@ -268,13 +270,17 @@ fn layer_tree(
     reaches: &[Reach],
     stamp: u32,
     seen: &mut [(u32, u32)],
-) -> LayerTree {
-    let mut nodes: Vec<(u32, Info, bool)> = Vec::new();
+) -> Vec<LayerNode> {
+    let mut nodes: Vec<LayerNode> = Vec::new();
     for (entry, r) in layer.changes.entries.iter().zip(reaches) {
         let mut cur = r.node;
         while cur != ROOT && seen[cur as usize].0 != stamp {
             seen[cur as usize] = (stamp, nodes.len() as u32);
-            nodes.push((cur, Info::default(), true));
+            nodes.push(LayerNode {
+                id: cur,
+                info: Info::default(),
+                leaf: true,
+            });
             cur = u.parents[cur as usize];
         }
         if r.whole {
@@ -285,17 +291,17 @@ fn layer_tree(
                 },
                 _ => Info::default(),
             };
-            nodes[seen[r.node as usize].1 as usize].1 = info;
+            nodes[seen[r.node as usize].1 as usize].info = info;
         }
     }
     for i in 0..nodes.len() {
-        let parent = u.parents[nodes[i].0 as usize];
+        let parent = u.parents[nodes[i].id as usize];
         if parent != ROOT {
-            nodes[seen[parent as usize].1 as usize].2 = false;
+            nodes[seen[parent as usize].1 as usize].leaf = false;
         }
     }
-    nodes.sort_unstable_by_key(|n| rank[n.0 as usize]);
-    LayerTree { nodes }
+    nodes.sort_unstable_by_key(|n| rank[n.id as usize]);
+    nodes
 }
 
 /// A path dive counts in more than one layer.
@@ -367,12 +373,12 @@ pub fn dive_figures(layers: &[Layer]) -> DiveFigures {
         let tree = layer_tree(&u, &rank, layer, reaches, i as u32, &mut seen);
         if i == 0 {
             // dive starts from a copy of layer 0's tree and stacks layer 0 onto it again.
-            for &(id, info, _) in &tree.nodes {
-                stacked.present[id as usize] = true;
-                stacked.info[id as usize] = info;
+            for n in &tree {
+                stacked.present[n.id as usize] = true;
+                stacked.info[n.id as usize] = n.info;
             }
         }
-        for &(id, info, leaf) in &tree.nodes {
+        for &LayerNode { id, info, leaf } in &tree {
             if !leaf {
                 continue;
             }
@@ -398,7 +404,7 @@ pub fn dive_figures(layers: &[Layer]) -> DiveFigures {
             d.count += 1;
         }
         // dive's `Stack`: every node of the layer, children first.
-        for &(id, info, _) in &tree.nodes {
+        for &LayerNode { id, info, .. } in &tree {
             let name = u.names[id as usize];
             if name.whiteout {
                 if let Some(t) = u.get(u.parents[id as usize], name.target())
