@@ -3,7 +3,7 @@
 
 use crate::compression::Compression;
 use crate::digest::Digest;
-use crate::dive::{DiveFigures, dive_figures};
+use crate::dive::{DiveFigures, dive_figures, user_size_bytes};
 use crate::image::Image;
 use crate::layer::{FileKind, LayerOddity};
 use crate::path::ImagePath;
@@ -208,179 +208,23 @@ impl Default for AnalysisOptions {
 
 /// Analyses an image that has been read.
 pub fn analyze(image: &Image, options: AnalysisOptions) -> Analysis {
+    let top = options.top;
     // Independent passes over every entry: run them side by side.
-    let (tree, dive) = rayon::join(
-        || StackedTree::build(&image.layers),
+    let (found, dive) = rayon::join(
+        || TreeFindings::of(image, top),
         || dive_figures(&image.layers),
     );
-    let top = options.top;
-
-    // Regular files whose inode stays alive through a visible hard link in the same layer are not
-    // waste even when their own name is shadowed.
-    let mut kept_by_link: foldhash::HashSet<(usize, &[u8])> = foldhash::HashSet::default();
-    for (_, occ) in tree.all_occurrences() {
-        if occ.fate != Fate::Visible {
-            continue;
-        }
-        let entry = tree.entry(occ);
-        if let Some(m) = entry.meta()
-            && m.kind == FileKind::Hardlink
-            && let Some(t) = &m.link_target
-        {
-            kept_by_link.insert((occ.layer, &t[..]));
-        }
-    }
-
-    // Files are kept by reference, in tree order, and copied only into the lists reported.
-    let mut waste = WasteSummary::default();
-    let mut wasted: Vec<WastedRef<'_>> = Vec::new();
-    let mut layer_waste = vec![0u64; image.layers.len()];
-    let mut merges: foldhash::HashMap<(usize, usize), (u64, u64, Vec<u32>)> =
-        foldhash::HashMap::default();
-    let mut visible: Vec<FileRef<'_>> = Vec::new();
-    // (size, content hash, index in `visible`) of the visible files that have content.
-    let mut contents: Vec<(u64, u128, u32)> = Vec::new();
-    for (_, occ) in tree.all_occurrences() {
-        let entry = tree.entry(occ);
-        let Some(meta) = entry.meta() else { continue };
-        if meta.kind != FileKind::Regular {
-            continue;
-        }
-        let file = FileRef {
-            path: &entry.path,
-            size: meta.size,
-            layer: occ.layer,
-        };
-        let (cause, by) = match occ.fate {
-            Fate::Visible => {
-                if let (Some(h), true) = (meta.content, meta.size > 0) {
-                    contents.push((meta.size, h.0, index(visible.len())));
-                }
-                visible.push(file);
-                continue;
-            }
-            Fate::Marker => continue,
-            Fate::Overwritten { by } => (WasteCause::Overwritten, by),
-            Fate::MetadataOnly { by } => (WasteCause::MetadataOnly, by),
-            Fate::Deleted { by } => (WasteCause::Deleted, by),
-        };
-        if kept_by_link.contains(&(occ.layer, entry.path.as_bytes())) {
-            continue;
-        }
-        let total = match cause {
-            WasteCause::Overwritten => &mut waste.overwritten,
-            WasteCause::MetadataOnly => &mut waste.metadata_only,
-            _ => &mut waste.deleted,
-        };
-        total.bytes += meta.size;
-        total.files += 1;
-        layer_waste[occ.layer] += meta.size;
-        let m = merges.entry((occ.layer, by)).or_default();
-        m.0 += meta.size;
-        m.1 += 1;
-        m.2.push(index(wasted.len()));
-        wasted.push(WastedRef { file, cause, by });
-    }
-
-    // Identical content: runs of equal (size, hash), each file once, in tree order.
-    contents.sort_unstable();
-    let mut duplicates: Vec<DuplicateGroup> = contents
-        .chunk_by(|a, b| (a.0, a.1) == (b.0, b.1))
-        .filter(|group| group.len() > 1)
-        .map(|group| {
-            let mut files: Vec<LocatedFile> = group
-                .iter()
-                .map(|&(_, _, i)| visible[i as usize].located())
-                .collect();
-            files.sort_by(|a, b| a.path.cmp(&b.path));
-            let size = files[0].size;
-            DuplicateGroup {
-                size,
-                reclaimable_bytes: size * (files.len() as u64 - 1),
-                files,
-            }
-        })
-        .collect();
-    for g in &duplicates {
-        waste.duplicate.bytes += g.reclaimable_bytes;
-        waste.duplicate.files += g.files.len() as u64 - 1;
-    }
-    duplicates.sort_by(|a, b| {
-        b.reclaimable_bytes
-            .cmp(&a.reclaimable_bytes)
-            .then_with(|| a.files[0].path.cmp(&b.files[0].path))
-    });
-    duplicates.truncate(top);
-
-    waste.reclaimable_bytes = waste.overwritten.bytes
-        + waste.deleted.bytes
-        + waste.metadata_only.bytes
-        + waste.duplicate.bytes;
-    waste.user_wasted_percent = if waste.reclaimable_bytes == 0 {
-        0.0
-    } else {
-        waste.reclaimable_bytes as f64 / dive.user_size_bytes as f64
-    };
-
-    // Largest first, then by path, then in tree order (what a stable sort by size and path gives).
-    let by_size = |files: &[FileRef<'_>], a: u32, b: u32| {
-        let (fa, fb) = (&files[a as usize], &files[b as usize]);
-        fb.size
-            .cmp(&fa.size)
-            .then_with(|| fa.path.cmp(fb.path))
-            .then(a.cmp(&b))
-    };
-    let wasted_file_refs: Vec<FileRef<'_>> = wasted.iter().map(|w| w.file).collect();
-    let wasted_files: Vec<WastedFile> =
-        first_sorted((0..index(wasted.len())).collect(), top, |&a, &b| {
-            by_size(&wasted_file_refs, a, b)
-        })
-        .into_iter()
-        .map(|i| {
-            let w = &wasted[i as usize];
-            WastedFile {
-                path: w.file.path.clone(),
-                layer: w.file.layer,
-                size: w.file.size,
-                cause: w.cause,
-                by_layer: w.by,
-            }
-        })
-        .collect();
-    let final_size = visible.iter().map(|f| f.size).sum();
-    let largest: Vec<LocatedFile> =
-        first_sorted((0..index(visible.len())).collect(), top, |&a, &b| {
-            by_size(&visible, a, b)
-        })
-        .into_iter()
-        .map(|i| visible[i as usize].located())
-        .collect();
-
-    let mut merge_savings: Vec<MergeSaving> = merges
-        .into_iter()
-        .map(|((lower, upper), (bytes, files, list))| {
-            let list = first_sorted(list, 5, |&a, &b| by_size(&wasted_file_refs, a, b))
-                .into_iter()
-                .map(|i| wasted_file_refs[i as usize].located())
-                .collect();
-            MergeSaving {
-                lower,
-                upper,
-                adjacent: upper == lower + 1,
-                bytes,
-                files,
-                largest: list,
-            }
-        })
-        .collect();
-    merge_savings.sort_by(|a, b| {
-        b.bytes
-            .cmp(&a.bytes)
-            .then_with(|| (a.lower, a.upper).cmp(&(b.lower, b.upper)))
-    });
-    merge_savings.truncate(top);
-
-    let final_entries = tree.merged_len() as u64;
+    let TreeFindings {
+        waste,
+        layer_waste,
+        wasted_files,
+        largest,
+        final_size,
+        duplicates,
+        merge_savings,
+        final_entries,
+        stray_whiteout_warnings,
+    } = found;
 
     let layers = image
         .layers
@@ -434,17 +278,7 @@ pub fn analyze(image: &Image, options: AnalysisOptions) -> Analysis {
             });
         }
     }
-    let stray = tree.stray_whiteouts();
-    for (layer, group) in group_by_layer(stray.iter().map(|s| (s.layer, &s.path))) {
-        warnings.push(Warning {
-            layer: Some(layer),
-            message: format!(
-                "{} whiteouts name paths no lower layer has, ignored (first: {}); dive stops analysing the layer there",
-                group.len(),
-                group[0]
-            ),
-        });
-    }
+    warnings.extend(stray_whiteout_warnings);
 
     let mut dive = dive;
     dive.inefficiencies.truncate(top);
@@ -471,6 +305,217 @@ pub fn analyze(image: &Image, options: AnalysisOptions) -> Analysis {
         merge_savings,
         dive,
         warnings,
+    }
+}
+
+/// What the stacked tree tells: waste and its lists, the final filesystem, stray whiteouts.
+#[derive(Debug)]
+struct TreeFindings {
+    waste: WasteSummary,
+    layer_waste: Vec<u64>,
+    wasted_files: Vec<WastedFile>,
+    largest: Vec<LocatedFile>,
+    final_size: u64,
+    duplicates: Vec<DuplicateGroup>,
+    merge_savings: Vec<MergeSaving>,
+    final_entries: u64,
+    stray_whiteout_warnings: Vec<Warning>,
+}
+
+impl TreeFindings {
+    /// Builds the stacked tree and everything the analysis reads from it.
+    fn of(image: &Image, top: usize) -> TreeFindings {
+        let tree = StackedTree::build(&image.layers);
+
+        // Regular files whose inode stays alive through a visible hard link in the same layer are not
+        // waste even when their own name is shadowed.
+        let mut kept_by_link: foldhash::HashSet<(usize, &[u8])> = foldhash::HashSet::default();
+        for (_, occ) in tree.all_occurrences() {
+            if occ.fate != Fate::Visible {
+                continue;
+            }
+            let entry = tree.entry(occ);
+            if let Some(m) = entry.meta()
+                && m.kind == FileKind::Hardlink
+                && let Some(t) = &m.link_target
+            {
+                kept_by_link.insert((occ.layer, &t[..]));
+            }
+        }
+
+        // Files are kept by reference, in tree order, and copied only into the lists reported.
+        let mut waste = WasteSummary::default();
+        let mut wasted: Vec<WastedRef<'_>> = Vec::new();
+        let mut layer_waste = vec![0u64; image.layers.len()];
+        let mut merges: foldhash::HashMap<(usize, usize), (u64, u64, Vec<u32>)> =
+            foldhash::HashMap::default();
+        let mut visible: Vec<FileRef<'_>> = Vec::new();
+        // (size, content hash, index in `visible`) of the visible files that have content.
+        let mut contents: Vec<(u64, u128, u32)> = Vec::new();
+        for (_, occ) in tree.all_occurrences() {
+            let entry = tree.entry(occ);
+            let Some(meta) = entry.meta() else { continue };
+            if meta.kind != FileKind::Regular {
+                continue;
+            }
+            let file = FileRef {
+                path: &entry.path,
+                size: meta.size,
+                layer: occ.layer,
+            };
+            let (cause, by) = match occ.fate {
+                Fate::Visible => {
+                    if let (Some(h), true) = (meta.content, meta.size > 0) {
+                        contents.push((meta.size, h.0, index(visible.len())));
+                    }
+                    visible.push(file);
+                    continue;
+                }
+                Fate::Marker => continue,
+                Fate::Overwritten { by } => (WasteCause::Overwritten, by),
+                Fate::MetadataOnly { by } => (WasteCause::MetadataOnly, by),
+                Fate::Deleted { by } => (WasteCause::Deleted, by),
+            };
+            if kept_by_link.contains(&(occ.layer, entry.path.as_bytes())) {
+                continue;
+            }
+            let total = match cause {
+                WasteCause::Overwritten => &mut waste.overwritten,
+                WasteCause::MetadataOnly => &mut waste.metadata_only,
+                _ => &mut waste.deleted,
+            };
+            total.bytes += meta.size;
+            total.files += 1;
+            layer_waste[occ.layer] += meta.size;
+            let m = merges.entry((occ.layer, by)).or_default();
+            m.0 += meta.size;
+            m.1 += 1;
+            m.2.push(index(wasted.len()));
+            wasted.push(WastedRef { file, cause, by });
+        }
+
+        // Identical content: runs of equal (size, hash), each file once, in tree order.
+        contents.sort_unstable();
+        let mut duplicates: Vec<DuplicateGroup> = contents
+            .chunk_by(|a, b| (a.0, a.1) == (b.0, b.1))
+            .filter(|group| group.len() > 1)
+            .map(|group| {
+                let mut files: Vec<LocatedFile> = group
+                    .iter()
+                    .map(|&(_, _, i)| visible[i as usize].located())
+                    .collect();
+                files.sort_by(|a, b| a.path.cmp(&b.path));
+                let size = files[0].size;
+                DuplicateGroup {
+                    size,
+                    reclaimable_bytes: size * (files.len() as u64 - 1),
+                    files,
+                }
+            })
+            .collect();
+        for g in &duplicates {
+            waste.duplicate.bytes += g.reclaimable_bytes;
+            waste.duplicate.files += g.files.len() as u64 - 1;
+        }
+        duplicates.sort_by(|a, b| {
+            b.reclaimable_bytes
+                .cmp(&a.reclaimable_bytes)
+                .then_with(|| a.files[0].path.cmp(&b.files[0].path))
+        });
+        duplicates.truncate(top);
+
+        waste.reclaimable_bytes = waste.overwritten.bytes
+            + waste.deleted.bytes
+            + waste.metadata_only.bytes
+            + waste.duplicate.bytes;
+        waste.user_wasted_percent = if waste.reclaimable_bytes == 0 {
+            0.0
+        } else {
+            waste.reclaimable_bytes as f64 / user_size_bytes(&image.layers) as f64
+        };
+
+        // Largest first, then by path, then in tree order (what a stable sort by size and path gives).
+        let by_size = |files: &[FileRef<'_>], a: u32, b: u32| {
+            let (fa, fb) = (&files[a as usize], &files[b as usize]);
+            fb.size
+                .cmp(&fa.size)
+                .then_with(|| fa.path.cmp(fb.path))
+                .then(a.cmp(&b))
+        };
+        let wasted_file_refs: Vec<FileRef<'_>> = wasted.iter().map(|w| w.file).collect();
+        let wasted_files: Vec<WastedFile> =
+            first_sorted((0..index(wasted.len())).collect(), top, |&a, &b| {
+                by_size(&wasted_file_refs, a, b)
+            })
+            .into_iter()
+            .map(|i| {
+                let w = &wasted[i as usize];
+                WastedFile {
+                    path: w.file.path.clone(),
+                    layer: w.file.layer,
+                    size: w.file.size,
+                    cause: w.cause,
+                    by_layer: w.by,
+                }
+            })
+            .collect();
+        let final_size = visible.iter().map(|f| f.size).sum();
+        let largest: Vec<LocatedFile> =
+            first_sorted((0..index(visible.len())).collect(), top, |&a, &b| {
+                by_size(&visible, a, b)
+            })
+            .into_iter()
+            .map(|i| visible[i as usize].located())
+            .collect();
+
+        let mut merge_savings: Vec<MergeSaving> = merges
+            .into_iter()
+            .map(|((lower, upper), (bytes, files, list))| {
+                let list = first_sorted(list, 5, |&a, &b| by_size(&wasted_file_refs, a, b))
+                    .into_iter()
+                    .map(|i| wasted_file_refs[i as usize].located())
+                    .collect();
+                MergeSaving {
+                    lower,
+                    upper,
+                    adjacent: upper == lower + 1,
+                    bytes,
+                    files,
+                    largest: list,
+                }
+            })
+            .collect();
+        merge_savings.sort_by(|a, b| {
+            b.bytes
+                .cmp(&a.bytes)
+                .then_with(|| (a.lower, a.upper).cmp(&(b.lower, b.upper)))
+        });
+        merge_savings.truncate(top);
+
+        let stray = tree.stray_whiteouts();
+        let stray_whiteout_warnings = group_by_layer(stray.iter().map(|s| (s.layer, &s.path)))
+            .into_iter()
+            .map(|(layer, group)| Warning {
+                layer: Some(layer),
+                message: format!(
+                    "{} whiteouts name paths no lower layer has, ignored (first: {}); dive stops analysing the layer there",
+                    group.len(),
+                    group[0]
+                ),
+            })
+            .collect();
+
+        TreeFindings {
+            waste,
+            layer_waste,
+            wasted_files,
+            largest,
+            final_size,
+            duplicates,
+            merge_savings,
+            final_entries: tree.merged_len() as u64,
+            stray_whiteout_warnings,
+        }
     }
 }
 

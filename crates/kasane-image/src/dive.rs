@@ -338,6 +338,11 @@ struct PathData {
     count: usize,
 }
 
+/// dive's user bytes: Σ layer sizes except layer 0's.
+pub(crate) fn user_size_bytes(layers: &[Layer]) -> u64 {
+    layers.iter().skip(1).map(|l| l.changes.size).sum()
+}
+
 /// Computes dive's efficiency and waste figures for `layers`.
 pub fn dive_figures(layers: &[Layer]) -> DiveFigures {
     // Nearly every entry is a node of its own; parents only tar entries imply are few.
@@ -441,7 +446,7 @@ pub fn dive_figures(layers: &[Layer]) -> DiveFigures {
         min_sum as f64 / cum_sum as f64
     };
     let wasted_bytes: u64 = inefficiencies.iter().map(|i| i.cumulative_size).sum();
-    let user_size_bytes: u64 = layers.iter().skip(1).map(|l| l.changes.size).sum();
+    let user_size_bytes = user_size_bytes(layers);
     let user_wasted_percent = if wasted_bytes == 0 {
         0.0
     } else {
