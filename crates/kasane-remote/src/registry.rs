@@ -15,6 +15,7 @@ use crate::auth::{Challenge, parse_challenge, parse_token, query_escape};
 use crate::credentials::{self, Credentials};
 use crate::error::RemoteError;
 use crate::reference::Reference;
+use crate::trust::{CertSource, RegistryCerts};
 
 /// Manifests larger than this are refused (the distribution spec suggests 4 MiB).
 pub const MANIFEST_LIMIT: u64 = 4 * 1024 * 1024;
@@ -29,6 +30,9 @@ const MANIFEST_TYPES: &str = "application/vnd.oci.image.index.v1+json, \
 pub struct RegistryOptions {
     /// Use plain HTTP even though the registry is not on this machine.
     pub insecure: bool,
+    /// Where the certificates for HTTPS registries are found. A registry on this machine is
+    /// spoken to over HTTPS too when it has a certificate directory.
+    pub certs: CertSource,
     /// Longest wait for a connection, an answer or the next byte of a body.
     pub timeout: Duration,
     /// Where `config.json` is looked for (`None`: no stored credentials).
@@ -39,6 +43,7 @@ impl Default for RegistryOptions {
     fn default() -> Self {
         RegistryOptions {
             insecure: false,
+            certs: CertSource::standard(),
             timeout: Duration::from_secs(30),
             config_dir: credentials::default_config_dir(),
         }
@@ -81,13 +86,22 @@ impl std::fmt::Debug for RegistryClient {
 }
 
 impl RegistryClient {
-    /// A client for the repository `reference` names. Plain HTTP for registries on this machine
-    /// (as Docker allows) and with `options.insecure`; HTTPS otherwise.
-    pub fn new(reference: &Reference, options: &RegistryOptions) -> RegistryClient {
-        let plain_http = options.insecure || reference.is_local();
+    /// A client for the repository `reference` names. HTTPS, with the registry's certificate
+    /// directory when it has one (`certs.d/HOST[:PORT]/`, see [`CertSource`]); plain HTTP with
+    /// `options.insecure`, and for a registry on this machine that has no certificate directory
+    /// (as Docker allows). Fails only when that directory is unusable.
+    pub fn new(
+        reference: &Reference,
+        options: &RegistryOptions,
+    ) -> Result<RegistryClient, RemoteError> {
+        let certs = match options.certs.dir_for(&reference.registry) {
+            Some(dir) if !options.insecure => Some(RegistryCerts::load(&reference.registry, &dir)?),
+            _ => None,
+        };
+        let plain_http = options.insecure || (reference.is_local() && certs.is_none());
         let scheme = if plain_http { "http" } else { "https" };
         let t = Some(options.timeout);
-        let agent = ureq::Agent::config_builder()
+        let mut config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_resolve(t)
             .timeout_connect(t)
@@ -99,20 +113,21 @@ impl RegistryClient {
             .max_redirects(10)
             // Blob redirects to storage (S3, CDNs) must not carry the registry's credentials.
             .redirect_auth_headers(RedirectAuthHeaders::SameHost)
-            .user_agent(concat!("kasane/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .new_agent();
-        RegistryClient {
+            .user_agent(concat!("kasane/", env!("CARGO_PKG_VERSION")));
+        if let Some(certs) = &certs {
+            config = config.tls_config(certs.tls_config(true));
+        }
+        Ok(RegistryClient {
             registry: reference.registry.clone(),
             repository: reference.repository.clone(),
             base: format!("{scheme}://{}/v2/", reference.api_host()),
-            agent,
+            agent: config.build().new_agent(),
             timeout: options.timeout,
             config_dir: options.config_dir.clone(),
             credentials: OnceLock::new(),
             authorization: Mutex::new(None),
             plain_http,
-        }
+        })
     }
 
     /// The registry's name, for messages.
@@ -379,7 +394,14 @@ impl RegistryClient {
             .limit(64 * 1024)
             .read_to_vec()
             .unwrap_or_default();
-        let detail = registry_message(&text).map_or_else(String::new, |m| format!(": {m}"));
+        let mut detail = registry_message(&text).map_or_else(String::new, |m| format!(": {m}"));
+        if status == 400 && self.plain_http && text.windows(5).any(|w| w == b"HTTPS") {
+            // Go's TLS servers answer plain HTTP with this 400 (and a text body saying so).
+            detail = format!(
+                ": the registry speaks only HTTPS; give it a certificate directory (certs.d/{}/)",
+                self.registry
+            );
+        }
         Err(match status {
             404 => RemoteError::NotFound {
                 registry: self.registry.clone(),
@@ -435,7 +457,26 @@ impl RegistryClient {
                 "connection refused by {}; is the registry running?",
                 host_of(&self.base)
             ),
-            e => e.to_string(),
+            e => {
+                // rustls's own words are exact but terse; say what to do about the two usual
+                // certificate problems.
+                let text = e.to_string();
+                if text.contains("invalid peer certificate") {
+                    format!(
+                        "{text}; the registry's certificate is not signed by a trusted CA (put \
+                         that CA as certs.d/{}/ca.crt)",
+                        self.registry
+                    )
+                } else if text.contains("alert") && text.contains("Certificate") {
+                    format!(
+                        "{text}; the registry refused the client certificate, or wants one (put \
+                         NAME.cert and NAME.key in certs.d/{}/)",
+                        self.registry
+                    )
+                } else {
+                    text
+                }
+            }
         };
         RemoteError::Transport {
             registry: self.registry.clone(),

@@ -50,6 +50,7 @@ fn serve(b: RegistryBuilder, image: &TestImage, tag: &str) -> RegistryBuilder {
 fn options(config_dir: Option<&Path>) -> RegistryOptions {
     RegistryOptions {
         insecure: false,
+        certs: kasane_remote::CertSource::PerRegistry(Vec::new()),
         timeout: Duration::from_secs(2),
         config_dir: config_dir.map(Path::to_owned),
     }
@@ -57,7 +58,7 @@ fn options(config_dir: Option<&Path>) -> RegistryOptions {
 
 fn source(registry: &FakeRegistry, reference: &str, config_dir: Option<&Path>) -> RegistrySource {
     let r = Reference::parse(&format!("{}/{reference}", registry.host())).unwrap();
-    RegistrySource::new(r, &options(config_dir))
+    RegistrySource::new(r, &options(config_dir)).unwrap()
 }
 
 fn read(source: &dyn Source, platform: Option<&str>) -> Result<Image, Error> {
@@ -423,7 +424,7 @@ fn a_registry_that_is_down_is_named() {
         .unwrap()
         .port();
     let r = Reference::parse(&format!("127.0.0.1:{port}/{REPO}:v1")).unwrap();
-    let src = RegistrySource::new(r, &options(None));
+    let src = RegistrySource::new(r, &options(None)).unwrap();
     let e = read(&src, None).unwrap_err().to_string();
     assert!(e.contains(&format!("127.0.0.1:{port}")), "{e}");
     assert!(e.contains("is the registry running"), "{e}");
