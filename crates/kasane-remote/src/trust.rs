@@ -102,13 +102,11 @@ impl RegistryCerts {
                         .map_err(|e| fail(&key_path, format!("no private key: {e}")))?;
                     certs.client = Some(ClientCert::new_with_certs(&chain, key));
                 }
-                Some("key") => {
-                    if !path.with_extension("cert").is_file() {
-                        return Err(fail(
-                            path,
-                            "private key without its client certificate (NAME.cert)".to_owned(),
-                        ));
-                    }
+                Some("key") if !path.with_extension("cert").is_file() => {
+                    return Err(fail(
+                        path,
+                        "private key without its client certificate (NAME.cert)".to_owned(),
+                    ));
                 }
                 _ => {}
             }
