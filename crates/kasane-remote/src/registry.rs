@@ -305,13 +305,19 @@ impl RegistryClient {
     fn authenticate(&self, challenge: &Challenge) -> Result<String, RemoteError> {
         let credentials = self.credentials()?;
         match challenge {
-            Challenge::Basic => credentials.map(Credentials::basic_header).ok_or_else(|| {
-                self.auth_error(format!(
+            Challenge::Basic => match credentials {
+                Some(c) if c.identity_token => Err(self.auth_error(
+                    "the registry asks for a user name and password, and only an identity token \
+                     is stored for it (identity tokens work with token servers only)"
+                        .to_owned(),
+                )),
+                Some(c) => Ok(c.basic_header()),
+                None => Err(self.auth_error(format!(
                     "the registry asks for a user name and password and none are stored for it \
                      (run `docker login {}`)",
                     self.registry
-                ))
-            }),
+                ))),
+            },
             Challenge::Bearer {
                 realm,
                 service,
@@ -327,6 +333,9 @@ impl RegistryClient {
                 let scope = scope
                     .clone()
                     .unwrap_or_else(|| format!("repository:{}:pull", self.repository));
+                if let Some(c) = credentials.filter(|c| c.identity_token) {
+                    return self.trade_identity_token(realm, service.as_deref(), &scope, c);
+                }
                 let mut url = format!(
                     "{realm}{}scope={}",
                     if realm.contains('?') { '&' } else { '?' },
@@ -369,6 +378,60 @@ impl RegistryClient {
                 Ok(format!("Bearer {token}"))
             }
         }
+    }
+
+    /// Trades an identity token for an access token: the OAuth2 `refresh_token` grant that
+    /// distribution's token spec defines (a form `POST` to the realm), as `docker pull` does.
+    fn trade_identity_token(
+        &self,
+        realm: &str,
+        service: Option<&str>,
+        scope: &str,
+        credentials: &Credentials,
+    ) -> Result<String, RemoteError> {
+        let mut form = format!(
+            "grant_type=refresh_token&client_id=kasane&scope={}&refresh_token={}",
+            query_escape(scope),
+            query_escape(&credentials.secret)
+        );
+        if let Some(service) = service {
+            form.push_str(&format!("&service={}", query_escape(service)));
+        }
+        let what = format!("token from {}", host_of(realm));
+        let response = self
+            .agent
+            .post(realm)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .send(form.as_bytes())
+            .map_err(|e| self.transport_error(&what, e))?;
+        let status = response.status().as_u16();
+        match status {
+            401 | 403 => {
+                return Err(self.auth_error(format!(
+                    "the token server {} refused the stored identity token (HTTP {status}); it \
+                     may have expired: run `docker login {}` again",
+                    host_of(realm),
+                    self.registry
+                )));
+            }
+            404 | 405 => {
+                return Err(self.auth_error(format!(
+                    "the token server {} does not take identity tokens (OAuth2 POST answered \
+                     HTTP {status}); log in with a user name and password instead",
+                    host_of(realm)
+                )));
+            }
+            _ => {}
+        }
+        let response = self.expect_ok(response, &what)?;
+        let body = self.read_limited(response, 1024 * 1024, &what)?;
+        let token = parse_token(&body).ok_or_else(|| {
+            self.auth_error(format!(
+                "the token server {} answered without a token",
+                host_of(realm)
+            ))
+        })?;
+        Ok(format!("Bearer {token}"))
     }
 
     fn auth_error(&self, detail: String) -> RemoteError {

@@ -218,6 +218,80 @@ fn performs_the_token_exchange_with_stored_credentials() {
 }
 
 #[test]
+fn trades_a_stored_identity_token_for_an_access_token() {
+    let image = test_image(Packing::Gzip, "amd64");
+    let auth = RegistryAuth::OAuth {
+        refresh_token: "refresh-7f3a".into(),
+        token: "access-42".into(),
+    };
+    let registry = serve(FakeRegistry::builder().auth(auth), &image, "v1").start();
+    // What `docker login` leaves for such registries: an empty user:password pair and the
+    // identity token.
+    let config = tempfile::tempdir().unwrap();
+    let write = |token: &str| {
+        std::fs::write(
+            config.path().join("config.json"),
+            format!(
+                r#"{{"auths":{{"{}":{{"auth":"","identitytoken":"{token}"}}}}}}"#,
+                registry.host()
+            ),
+        )
+        .unwrap();
+    };
+    write("refresh-7f3a");
+    let src = source(&registry, &format!("{REPO}:v1"), Some(config.path()));
+    assert_eq!(read(&src, None).unwrap().layers.len(), 2);
+    let log = registry.received();
+    let token_requests: Vec<_> = log.iter().filter(|r| r.target == "/token").collect();
+    assert_eq!(token_requests.len(), 1, "{log:?}");
+    assert_eq!(token_requests[0].method, "POST");
+    // The identity token travels in the form body only, never as a password.
+    assert!(log.iter().all(|r| {
+        r.authorization
+            .as_deref()
+            .is_none_or(|a| a == "Bearer access-42")
+    }));
+    assert!(!format!("{src:?}").contains("refresh-7f3a"));
+
+    // An expired or revoked identity token: a clear refusal that never shows the token.
+    write("refresh-old");
+    let src = source(&registry, &format!("{REPO}:v1"), Some(config.path()));
+    let e = read(&src, None).unwrap_err().to_string();
+    assert!(e.contains(&registry.host()), "{e}");
+    assert!(e.contains("refused the stored identity token"), "{e}");
+    assert!(!e.contains("refresh-old"), "{e}");
+}
+
+#[test]
+fn an_identity_token_is_not_sent_as_a_password() {
+    let image = test_image(Packing::Gzip, "amd64");
+    let auth = RegistryAuth::Basic {
+        user: "bob".into(),
+        password: "pw".into(),
+    };
+    let registry = serve(FakeRegistry::builder().auth(auth), &image, "v1").start();
+    let config = tempfile::tempdir().unwrap();
+    std::fs::write(
+        config.path().join("config.json"),
+        format!(
+            r#"{{"auths":{{"{}":{{"identitytoken":"refresh-9"}}}}}}"#,
+            registry.host()
+        ),
+    )
+    .unwrap();
+    let src = source(&registry, &format!("{REPO}:v1"), Some(config.path()));
+    let e = read(&src, None).unwrap_err().to_string();
+    assert!(e.contains("only an identity token"), "{e}");
+    assert!(
+        registry
+            .received()
+            .iter()
+            .all(|r| r.authorization.is_none()),
+        "the identity token must not be sent as basic credentials"
+    );
+}
+
+#[test]
 fn wrong_credentials_name_the_registry_and_never_the_password() {
     let image = test_image(Packing::Gzip, "amd64");
     let auth = RegistryAuth::Token {
