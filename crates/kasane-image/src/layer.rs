@@ -315,18 +315,17 @@ pub fn read_layer(
     // Emptied chunks go back to the thread that filled them: no allocation or zeroing per chunk.
     let (recycle_tx, recycle_rx) = mpsc::channel::<Vec<u8>>();
     let (stored, decoded, parsed) = std::thread::scope(|scope| {
-        let (decoding, reading) = if compression == Compression::None {
-            let decoding = scope.spawn(move || {
+        let decoding = if compression == Compression::None {
+            scope.spawn(move || {
                 let input = Decoder::Plain(io::Cursor::new(head).chain(raw));
                 let (decoded, input) = decode_stream(input, false, tx, &recycle_rx);
-                (decoded, Some(finish_stored(input.into_inner().1)))
-            });
-            (decoding, None)
+                (decoded, finish_stored(input.into_inner().1))
+            })
         } else {
             let (raw_tx, raw_rx) = mpsc::sync_channel::<Chunk>(8);
             let (raw_recycle_tx, raw_recycle_rx) = mpsc::channel::<Vec<u8>>();
             let reading = scope.spawn(move || pump_stored(raw, raw_tx, &raw_recycle_rx));
-            let decoding = scope.spawn(move || {
+            scope.spawn(move || {
                 let input = io::Cursor::new(head).chain(ChannelReader::new(raw_rx, raw_recycle_tx));
                 let decoded = match Decoder::new(compression, input) {
                     Ok(decoder) => decode_stream(decoder, hash_tar, tx, &recycle_rx).0,
@@ -337,23 +336,18 @@ pub fn read_layer(
                         decode_error: Some((0, e)),
                     },
                 };
-                // The stored bytes' reader goes away here: the reading thread hashes whatever is
-                // left without sending it.
-                (decoded, None)
-            });
-            (decoding, Some(reading))
+                // The decoder and its reader are gone by now: the reading thread hashes whatever
+                // is left without sending it.
+                let stored = reading
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p));
+                (decoded, stored)
+            })
         };
         let parsed = parse_tar(ChannelReader::new(rx, recycle_tx), options);
         let (decoded, stored) = decoding
             .join()
             .unwrap_or_else(|p| std::panic::resume_unwind(p));
-        let stored = match (stored, reading) {
-            (Some(stored), _) => stored,
-            (None, Some(reading)) => reading
-                .join()
-                .unwrap_or_else(|p| std::panic::resume_unwind(p)),
-            (None, None) => unreachable!("a compressed blob always has a reading thread"),
-        };
         (stored, decoded, parsed)
     });
 

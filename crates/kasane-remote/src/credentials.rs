@@ -15,6 +15,9 @@ use crate::reference::DOCKER_HUB;
 /// The key Docker uses for Docker Hub in `auths` and when asking helpers.
 const DOCKER_HUB_KEY: &str = "https://index.docker.io/v1/";
 
+/// The user name Docker stores (and credential helpers answer) with an identity token.
+const IDENTITY_TOKEN_USER: &str = "<token>";
+
 /// A user name and its password or token. `Debug` never shows the secret.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
@@ -22,6 +25,11 @@ pub struct Credentials {
     pub username: String,
     /// The password or token.
     pub secret: String,
+    /// The secret is an identity token: an OAuth2 refresh token that `docker login` stored for
+    /// the registry (`identitytoken` in `config.json`, or a helper's answer for the user
+    /// `<token>`). It is traded for an access token at the token server, never sent as a
+    /// password.
+    pub identity_token: bool,
 }
 
 impl fmt::Debug for Credentials {
@@ -145,19 +153,15 @@ fn lookup_in(
     else {
         return Ok(None);
     };
-    if entry
-        .identitytoken
-        .as_deref()
-        .is_some_and(|t| !t.is_empty())
-    {
-        // An OAuth refresh token (Azure and other registries after `docker login`): using it
-        // takes a POST to the token server that kasane does not make yet. Say so rather than
-        // fall back to anonymous access and a misleading refusal.
-        return Err(bad(format!(
-            "{} holds an identity token for it, which kasane cannot use yet; \
-             log in with a user name and password or token instead",
-            path.display()
-        )));
+    if let Some(token) = entry.identitytoken.as_deref().filter(|t| !t.is_empty()) {
+        return Ok(Some(Credentials {
+            username: entry
+                .username
+                .clone()
+                .unwrap_or_else(|| IDENTITY_TOKEN_USER.to_owned()),
+            secret: token.to_owned(),
+            identity_token: true,
+        }));
     }
     if let Some(auth) = entry.auth.as_deref().filter(|a| !a.is_empty()) {
         let decoded = base64::decode(auth)
@@ -177,12 +181,14 @@ fn lookup_in(
         return Ok(Some(Credentials {
             username: username.to_owned(),
             secret: secret.to_owned(),
+            identity_token: false,
         }));
     }
     match (&entry.username, &entry.password) {
         (Some(u), Some(p)) => Ok(Some(Credentials {
             username: u.clone(),
             secret: p.clone(),
+            identity_token: false,
         })),
         _ => Ok(None),
     }
@@ -238,6 +244,7 @@ fn run_helper(
         ))
     })?;
     Ok(Some(Credentials {
+        identity_token: answer.username == IDENTITY_TOKEN_USER,
         username: answer.username,
         secret: answer.secret,
     }))
@@ -271,13 +278,13 @@ mod tests {
             r#"{"auths":{"acr.example":{"auth":"","identitytoken":"refresh-secret"}}}"#,
         )
         .unwrap();
-        let e = lookup("acr.example", Some(dir.path()))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("identity token") && !e.contains("refresh-secret"),
-            "{e}"
+        let acr = lookup("acr.example", Some(dir.path())).unwrap().unwrap();
+        assert!(acr.identity_token);
+        assert_eq!(
+            (acr.username.as_str(), acr.secret.as_str()),
+            ("<token>", "refresh-secret")
         );
+        assert!(!format!("{acr:?}").contains("refresh-secret"));
         assert!(!format!("{hub:?}").contains("hubpw"));
     }
 
@@ -301,6 +308,26 @@ mod tests {
         let found = lookup_in("reg.example", Some(dir.path()), Some(dir.path()));
         let c = found.unwrap().unwrap();
         assert_eq!((c.username.as_str(), c.secret.as_str()), ("h", "s3"));
+        assert!(!c.identity_token);
+        // Docker's convention: a helper answering for the user `<token>` holds an identity
+        // token.
+        let token_helper = dir.path().join("docker-credential-kasanetok");
+        std::fs::write(
+            &token_helper,
+            "#!/bin/sh\nread host\n\
+             echo '{\"ServerURL\":\"reg.example\",\"Username\":\"<token>\",\"Secret\":\"rt\"}'\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&token_helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::write(
+            dir.path().join("config.json"),
+            r#"{"credHelpers":{"reg.example":"kasanetok"}}"#,
+        )
+        .unwrap();
+        let t = lookup_in("reg.example", Some(dir.path()), Some(dir.path()))
+            .unwrap()
+            .unwrap();
+        assert!(t.identity_token && t.secret == "rt");
         // A helper that holds nothing for the host leaves the lookup empty.
         std::fs::write(
             dir.path().join("config.json"),

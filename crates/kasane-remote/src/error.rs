@@ -79,6 +79,16 @@ pub enum RemoteError {
         /// The digest of the bytes received.
         actual: String,
     },
+    /// A registry's certificate directory (`certs.d/HOST/`, `--cert-dir`) is unusable.
+    #[error("registry {registry}: certificates: {path}: {detail}")]
+    Certificates {
+        /// The registry host.
+        registry: String,
+        /// The file or directory at fault.
+        path: String,
+        /// What is wrong with it.
+        detail: String,
+    },
     /// `~/.docker/config.json` or a credential helper failed.
     #[error("credentials for {registry}: {detail}")]
     Credentials {

@@ -27,6 +27,7 @@ pub mod reference;
 pub mod registry;
 mod registry_source;
 mod transfer;
+pub mod trust;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -38,6 +39,7 @@ pub use reference::Reference;
 pub use registry::{RegistryClient, RegistryOptions};
 pub use registry_source::{RegistrySource, resolve_top};
 pub use transfer::TransferObserver;
+pub use trust::CertSource;
 
 use kasane_image::Source;
 
@@ -198,7 +200,7 @@ fn registry_source(
     reference: &Reference,
     options: &LiveOptions,
 ) -> Result<Box<dyn Source>, RemoteError> {
-    let mut source = RegistrySource::new(reference.clone(), &options.registry);
+    let mut source = RegistrySource::new(reference.clone(), &options.registry)?;
     if let Some(dir) = &options.save {
         source = source.save_to(dir)?;
     }

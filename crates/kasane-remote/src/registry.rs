@@ -15,6 +15,7 @@ use crate::auth::{Challenge, parse_challenge, parse_token, query_escape};
 use crate::credentials::{self, Credentials};
 use crate::error::RemoteError;
 use crate::reference::Reference;
+use crate::trust::{CertSource, RegistryCerts};
 
 /// Manifests larger than this are refused (the distribution spec suggests 4 MiB).
 pub const MANIFEST_LIMIT: u64 = 4 * 1024 * 1024;
@@ -29,6 +30,9 @@ const MANIFEST_TYPES: &str = "application/vnd.oci.image.index.v1+json, \
 pub struct RegistryOptions {
     /// Use plain HTTP even though the registry is not on this machine.
     pub insecure: bool,
+    /// Where the certificates for HTTPS registries are found. A registry on this machine is
+    /// spoken to over HTTPS too when it has a certificate directory.
+    pub certs: CertSource,
     /// Longest wait for a connection, an answer or the next byte of a body.
     pub timeout: Duration,
     /// Where `config.json` is looked for (`None`: no stored credentials).
@@ -39,6 +43,7 @@ impl Default for RegistryOptions {
     fn default() -> Self {
         RegistryOptions {
             insecure: false,
+            certs: CertSource::standard(),
             timeout: Duration::from_secs(30),
             config_dir: credentials::default_config_dir(),
         }
@@ -81,13 +86,22 @@ impl std::fmt::Debug for RegistryClient {
 }
 
 impl RegistryClient {
-    /// A client for the repository `reference` names. Plain HTTP for registries on this machine
-    /// (as Docker allows) and with `options.insecure`; HTTPS otherwise.
-    pub fn new(reference: &Reference, options: &RegistryOptions) -> RegistryClient {
-        let plain_http = options.insecure || reference.is_local();
+    /// A client for the repository `reference` names. HTTPS, with the registry's certificate
+    /// directory when it has one (`certs.d/HOST[:PORT]/`, see [`CertSource`]); plain HTTP with
+    /// `options.insecure`, and for a registry on this machine that has no certificate directory
+    /// (as Docker allows). Fails only when that directory is unusable.
+    pub fn new(
+        reference: &Reference,
+        options: &RegistryOptions,
+    ) -> Result<RegistryClient, RemoteError> {
+        let certs = match options.certs.dir_for(&reference.registry) {
+            Some(dir) if !options.insecure => Some(RegistryCerts::load(&reference.registry, &dir)?),
+            _ => None,
+        };
+        let plain_http = options.insecure || (reference.is_local() && certs.is_none());
         let scheme = if plain_http { "http" } else { "https" };
         let t = Some(options.timeout);
-        let agent = ureq::Agent::config_builder()
+        let mut config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_resolve(t)
             .timeout_connect(t)
@@ -99,20 +113,21 @@ impl RegistryClient {
             .max_redirects(10)
             // Blob redirects to storage (S3, CDNs) must not carry the registry's credentials.
             .redirect_auth_headers(RedirectAuthHeaders::SameHost)
-            .user_agent(concat!("kasane/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .new_agent();
-        RegistryClient {
+            .user_agent(concat!("kasane/", env!("CARGO_PKG_VERSION")));
+        if let Some(certs) = &certs {
+            config = config.tls_config(certs.tls_config(true));
+        }
+        Ok(RegistryClient {
             registry: reference.registry.clone(),
             repository: reference.repository.clone(),
             base: format!("{scheme}://{}/v2/", reference.api_host()),
-            agent,
+            agent: config.build().new_agent(),
             timeout: options.timeout,
             config_dir: options.config_dir.clone(),
             credentials: OnceLock::new(),
             authorization: Mutex::new(None),
             plain_http,
-        }
+        })
     }
 
     /// The registry's name, for messages.
@@ -290,13 +305,19 @@ impl RegistryClient {
     fn authenticate(&self, challenge: &Challenge) -> Result<String, RemoteError> {
         let credentials = self.credentials()?;
         match challenge {
-            Challenge::Basic => credentials.map(Credentials::basic_header).ok_or_else(|| {
-                self.auth_error(format!(
+            Challenge::Basic => match credentials {
+                Some(c) if c.identity_token => Err(self.auth_error(
+                    "the registry asks for a user name and password, and only an identity token \
+                     is stored for it (identity tokens work with token servers only)"
+                        .to_owned(),
+                )),
+                Some(c) => Ok(c.basic_header()),
+                None => Err(self.auth_error(format!(
                     "the registry asks for a user name and password and none are stored for it \
                      (run `docker login {}`)",
                     self.registry
-                ))
-            }),
+                ))),
+            },
             Challenge::Bearer {
                 realm,
                 service,
@@ -312,6 +333,9 @@ impl RegistryClient {
                 let scope = scope
                     .clone()
                     .unwrap_or_else(|| format!("repository:{}:pull", self.repository));
+                if let Some(c) = credentials.filter(|c| c.identity_token) {
+                    return self.trade_identity_token(realm, service.as_deref(), &scope, c);
+                }
                 let mut url = format!(
                     "{realm}{}scope={}",
                     if realm.contains('?') { '&' } else { '?' },
@@ -356,6 +380,60 @@ impl RegistryClient {
         }
     }
 
+    /// Trades an identity token for an access token: the OAuth2 `refresh_token` grant that
+    /// distribution's token spec defines (a form `POST` to the realm), as `docker pull` does.
+    fn trade_identity_token(
+        &self,
+        realm: &str,
+        service: Option<&str>,
+        scope: &str,
+        credentials: &Credentials,
+    ) -> Result<String, RemoteError> {
+        let mut form = format!(
+            "grant_type=refresh_token&client_id=kasane&scope={}&refresh_token={}",
+            query_escape(scope),
+            query_escape(&credentials.secret)
+        );
+        if let Some(service) = service {
+            form.push_str(&format!("&service={}", query_escape(service)));
+        }
+        let what = format!("token from {}", host_of(realm));
+        let response = self
+            .agent
+            .post(realm)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .send(form.as_bytes())
+            .map_err(|e| self.transport_error(&what, e))?;
+        let status = response.status().as_u16();
+        match status {
+            401 | 403 => {
+                return Err(self.auth_error(format!(
+                    "the token server {} refused the stored identity token (HTTP {status}); it \
+                     may have expired: run `docker login {}` again",
+                    host_of(realm),
+                    self.registry
+                )));
+            }
+            404 | 405 => {
+                return Err(self.auth_error(format!(
+                    "the token server {} does not take identity tokens (OAuth2 POST answered \
+                     HTTP {status}); log in with a user name and password instead",
+                    host_of(realm)
+                )));
+            }
+            _ => {}
+        }
+        let response = self.expect_ok(response, &what)?;
+        let body = self.read_limited(response, 1024 * 1024, &what)?;
+        let token = parse_token(&body).ok_or_else(|| {
+            self.auth_error(format!(
+                "the token server {} answered without a token",
+                host_of(realm)
+            ))
+        })?;
+        Ok(format!("Bearer {token}"))
+    }
+
     fn auth_error(&self, detail: String) -> RemoteError {
         RemoteError::Auth {
             registry: self.registry.clone(),
@@ -379,7 +457,14 @@ impl RegistryClient {
             .limit(64 * 1024)
             .read_to_vec()
             .unwrap_or_default();
-        let detail = registry_message(&text).map_or_else(String::new, |m| format!(": {m}"));
+        let mut detail = registry_message(&text).map_or_else(String::new, |m| format!(": {m}"));
+        if status == 400 && self.plain_http && text.windows(5).any(|w| w == b"HTTPS") {
+            // Go's TLS servers answer plain HTTP with this 400 (and a text body saying so).
+            detail = format!(
+                ": the registry speaks only HTTPS; give it a certificate directory (certs.d/{}/)",
+                self.registry
+            );
+        }
         Err(match status {
             404 => RemoteError::NotFound {
                 registry: self.registry.clone(),
@@ -435,7 +520,26 @@ impl RegistryClient {
                 "connection refused by {}; is the registry running?",
                 host_of(&self.base)
             ),
-            e => e.to_string(),
+            e => {
+                // rustls's own words are exact but terse; say what to do about the two usual
+                // certificate problems.
+                let text = e.to_string();
+                if text.contains("invalid peer certificate") {
+                    format!(
+                        "{text}; the registry's certificate is not signed by a trusted CA (put \
+                         that CA as certs.d/{}/ca.crt)",
+                        self.registry
+                    )
+                } else if text.contains("alert") && text.contains("Certificate") {
+                    format!(
+                        "{text}; the registry refused the client certificate, or wants one (put \
+                         NAME.cert and NAME.key in certs.d/{}/)",
+                        self.registry
+                    )
+                } else {
+                    text
+                }
+            }
         };
         RemoteError::Transport {
             registry: self.registry.clone(),

@@ -29,15 +29,19 @@ pub struct RegistrySource {
 }
 
 impl RegistrySource {
-    /// A source for `reference`; nothing is fetched until [`Source::resolve`].
-    pub fn new(reference: Reference, options: &RegistryOptions) -> RegistrySource {
-        RegistrySource {
-            client: RegistryClient::new(&reference, options),
+    /// A source for `reference`; nothing is fetched until [`Source::resolve`]. Fails only when
+    /// the registry's certificate directory is unusable.
+    pub fn new(
+        reference: Reference,
+        options: &RegistryOptions,
+    ) -> Result<RegistrySource, RemoteError> {
+        Ok(RegistrySource {
+            client: RegistryClient::new(&reference, options)?,
             reference,
             documents: Mutex::new(HashMap::new()),
             save: None,
             observer: None,
-        }
+        })
     }
 
     /// Also writes every blob read into an OCI image layout at `dir` (created if missing); the

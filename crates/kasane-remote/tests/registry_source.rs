@@ -50,6 +50,7 @@ fn serve(b: RegistryBuilder, image: &TestImage, tag: &str) -> RegistryBuilder {
 fn options(config_dir: Option<&Path>) -> RegistryOptions {
     RegistryOptions {
         insecure: false,
+        certs: kasane_remote::CertSource::PerRegistry(Vec::new()),
         timeout: Duration::from_secs(2),
         config_dir: config_dir.map(Path::to_owned),
     }
@@ -57,7 +58,7 @@ fn options(config_dir: Option<&Path>) -> RegistryOptions {
 
 fn source(registry: &FakeRegistry, reference: &str, config_dir: Option<&Path>) -> RegistrySource {
     let r = Reference::parse(&format!("{}/{reference}", registry.host())).unwrap();
-    RegistrySource::new(r, &options(config_dir))
+    RegistrySource::new(r, &options(config_dir)).unwrap()
 }
 
 fn read(source: &dyn Source, platform: Option<&str>) -> Result<Image, Error> {
@@ -214,6 +215,80 @@ fn performs_the_token_exchange_with_stored_credentials() {
     );
     // The token never shows in the source's Debug output.
     assert!(!format!("{src:?}").contains("tok-123"));
+}
+
+#[test]
+fn trades_a_stored_identity_token_for_an_access_token() {
+    let image = test_image(Packing::Gzip, "amd64");
+    let auth = RegistryAuth::OAuth {
+        refresh_token: "refresh-7f3a".into(),
+        token: "access-42".into(),
+    };
+    let registry = serve(FakeRegistry::builder().auth(auth), &image, "v1").start();
+    // What `docker login` leaves for such registries: an empty user:password pair and the
+    // identity token.
+    let config = tempfile::tempdir().unwrap();
+    let write = |token: &str| {
+        std::fs::write(
+            config.path().join("config.json"),
+            format!(
+                r#"{{"auths":{{"{}":{{"auth":"","identitytoken":"{token}"}}}}}}"#,
+                registry.host()
+            ),
+        )
+        .unwrap();
+    };
+    write("refresh-7f3a");
+    let src = source(&registry, &format!("{REPO}:v1"), Some(config.path()));
+    assert_eq!(read(&src, None).unwrap().layers.len(), 2);
+    let log = registry.received();
+    let token_requests: Vec<_> = log.iter().filter(|r| r.target == "/token").collect();
+    assert_eq!(token_requests.len(), 1, "{log:?}");
+    assert_eq!(token_requests[0].method, "POST");
+    // The identity token travels in the form body only, never as a password.
+    assert!(log.iter().all(|r| {
+        r.authorization
+            .as_deref()
+            .is_none_or(|a| a == "Bearer access-42")
+    }));
+    assert!(!format!("{src:?}").contains("refresh-7f3a"));
+
+    // An expired or revoked identity token: a clear refusal that never shows the token.
+    write("refresh-old");
+    let src = source(&registry, &format!("{REPO}:v1"), Some(config.path()));
+    let e = read(&src, None).unwrap_err().to_string();
+    assert!(e.contains(&registry.host()), "{e}");
+    assert!(e.contains("refused the stored identity token"), "{e}");
+    assert!(!e.contains("refresh-old"), "{e}");
+}
+
+#[test]
+fn an_identity_token_is_not_sent_as_a_password() {
+    let image = test_image(Packing::Gzip, "amd64");
+    let auth = RegistryAuth::Basic {
+        user: "bob".into(),
+        password: "pw".into(),
+    };
+    let registry = serve(FakeRegistry::builder().auth(auth), &image, "v1").start();
+    let config = tempfile::tempdir().unwrap();
+    std::fs::write(
+        config.path().join("config.json"),
+        format!(
+            r#"{{"auths":{{"{}":{{"identitytoken":"refresh-9"}}}}}}"#,
+            registry.host()
+        ),
+    )
+    .unwrap();
+    let src = source(&registry, &format!("{REPO}:v1"), Some(config.path()));
+    let e = read(&src, None).unwrap_err().to_string();
+    assert!(e.contains("only an identity token"), "{e}");
+    assert!(
+        registry
+            .received()
+            .iter()
+            .all(|r| r.authorization.is_none()),
+        "the identity token must not be sent as basic credentials"
+    );
 }
 
 #[test]
@@ -423,7 +498,7 @@ fn a_registry_that_is_down_is_named() {
         .unwrap()
         .port();
     let r = Reference::parse(&format!("127.0.0.1:{port}/{REPO}:v1")).unwrap();
-    let src = RegistrySource::new(r, &options(None));
+    let src = RegistrySource::new(r, &options(None)).unwrap();
     let e = read(&src, None).unwrap_err().to_string();
     assert!(e.contains(&format!("127.0.0.1:{port}")), "{e}");
     assert!(e.contains("is the registry running"), "{e}");

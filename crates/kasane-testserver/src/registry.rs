@@ -36,6 +36,16 @@ pub enum RegistryAuth {
         /// The token it hands out and then requires.
         token: String,
     },
+    /// The token dance with an OAuth2 token endpoint, as distribution's token spec describes it
+    /// for identity tokens (`docker login` to Azure and others): `/token` takes only a form
+    /// `POST` with `grant_type=refresh_token`, this `refresh_token`, a `client_id`, the
+    /// `service` and a `scope`, and answers an `access_token`.
+    OAuth {
+        /// The identity (refresh) token it accepts.
+        refresh_token: String,
+        /// The access token it hands out and then requires.
+        token: String,
+    },
 }
 
 /// A deliberate fault in a reply.
@@ -95,6 +105,8 @@ impl Route {
 /// One request, as received.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Received {
+    /// The method (`GET`, `POST`).
+    pub method: String,
     /// The request target (path and query).
     pub target: String,
     /// The `Authorization` header, if any.
@@ -221,6 +233,28 @@ impl Drop for FakeRegistry {
     }
 }
 
+/// A 401 whose `Bearer` challenge points at this server's `/token`, scoped to the repository in
+/// `path`.
+fn bearer_challenge(out: &mut TcpStream, addr: Option<SocketAddr>, path: &str) -> io::Result<()> {
+    let repo = path
+        .strip_prefix("/v2/")
+        .and_then(|p| {
+            p.rsplit_once("/manifests/")
+                .or_else(|| p.rsplit_once("/blobs/"))
+        })
+        .map_or("", |(r, _)| r);
+    let addr = addr.map(|a| a.to_string()).unwrap_or_default();
+    let challenge = format!(
+        r#"Bearer realm="http://{addr}/token",service="fake-registry",scope="repository:{repo}:pull""#
+    );
+    reply(
+        out,
+        401,
+        &[("WWW-Authenticate", challenge)],
+        br#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#,
+    )
+}
+
 fn serve(stream: TcpStream, shared: &Shared) -> io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut lines = Vec::new();
@@ -235,6 +269,11 @@ fn serve(stream: TcpStream, shared: &Shared) -> io::Result<()> {
         }
         lines.push(line);
     }
+    let method = lines
+        .first()
+        .and_then(|l| l.split(' ').next())
+        .unwrap_or("GET")
+        .to_owned();
     let target = lines
         .first()
         .and_then(|l| l.split(' ').nth(1))
@@ -248,7 +287,15 @@ fn serve(stream: TcpStream, shared: &Shared) -> io::Result<()> {
                 .then(|| v.trim().to_owned())
         })
     };
+    // A form body (the OAuth2 token request); small, so read whole.
+    let length: usize = header("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+        .min(64 * 1024);
+    let mut body = vec![0u8; length];
+    io::Read::read_exact(&mut reader, &mut body)?;
     let received = Received {
+        method: method.clone(),
         target: target.clone(),
         authorization: header("authorization"),
         accept: header("accept"),
@@ -298,23 +345,44 @@ fn serve(stream: TcpStream, shared: &Shared) -> io::Result<()> {
                 );
             }
             if received.authorization.as_deref() != Some(&format!("Bearer {token}")) {
-                let repo = path
-                    .strip_prefix("/v2/")
-                    .and_then(|p| {
-                        p.rsplit_once("/manifests/")
-                            .or_else(|| p.rsplit_once("/blobs/"))
-                    })
-                    .map_or("", |(r, _)| r);
-                let addr = addr.map(|a| a.to_string()).unwrap_or_default();
-                let challenge = format!(
-                    r#"Bearer realm="http://{addr}/token",service="fake-registry",scope="repository:{repo}:pull""#
-                );
+                return bearer_challenge(&mut out, addr, path);
+            }
+        }
+        RegistryAuth::OAuth {
+            refresh_token,
+            token,
+        } => {
+            if path == "/token" {
+                let form = String::from_utf8_lossy(&body);
+                let field = |name: &str| {
+                    form.split('&')
+                        .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
+                        .map(str::to_owned)
+                };
+                let granted = method == "POST"
+                    && field("grant_type").as_deref() == Some("refresh_token")
+                    && field("refresh_token").as_deref() == Some(refresh_token.as_str())
+                    && field("service").as_deref() == Some("fake-registry")
+                    && field("client_id").is_some_and(|c| !c.is_empty())
+                    && field("scope").is_some();
+                if !granted {
+                    return reply(
+                        &mut out,
+                        401,
+                        &[],
+                        br#"{"details":"invalid refresh token"}"#,
+                    );
+                }
+                let body = format!(r#"{{"access_token":"{token}","expires_in":300}}"#);
                 return reply(
                     &mut out,
-                    401,
-                    &[("WWW-Authenticate", challenge)],
-                    br#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#,
+                    200,
+                    &[("Content-Type", "application/json".into())],
+                    body.as_bytes(),
                 );
+            }
+            if received.authorization.as_deref() != Some(&format!("Bearer {token}")) {
+                return bearer_challenge(&mut out, addr, path);
             }
         }
     }

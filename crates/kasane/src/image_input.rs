@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use kasane_image::{Digest, Image, ImageReadOptions, Platform, Progress, Selector};
-use kasane_remote::{LiveInput, LiveOptions, RegistryOptions, TransferObserver};
+use kasane_remote::{CertSource, LiveInput, LiveOptions, RegistryOptions, TransferObserver};
 
 /// Layers downloaded from a registry at once, whatever the number of cores (`docker pull`
 /// defaults to 3): transfers wait on the network more than on the CPU.
@@ -51,6 +51,11 @@ pub(crate) struct RegistryArgs {
     /// Seconds to wait for a registry to connect, answer or send the next byte.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub(crate) timeout: u64,
+    /// Take the registry's CA certificates (*.crt) and client certificate (NAME.cert with
+    /// NAME.key) from DIR, instead of looking in certs.d/HOST[:PORT] under
+    /// ~/.config/containers, /etc/containers and /etc/docker.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) cert_dir: Option<PathBuf>,
 }
 
 impl ImageArgs {
@@ -110,6 +115,10 @@ impl ImageArgs {
             registry: RegistryOptions {
                 insecure: self.registry.insecure,
                 timeout: Duration::from_secs(self.registry.timeout.max(1)),
+                certs: match &self.registry.cert_dir {
+                    Some(dir) => CertSource::Dir(dir.clone()),
+                    None => CertSource::standard(),
+                },
                 ..RegistryOptions::default()
             },
             engine: None,
