@@ -367,15 +367,7 @@ impl RegistryClient {
                         ),
                     }));
                 }
-                let response = self.expect_ok(response, &what)?;
-                let body = self.read_limited(response, 1024 * 1024, &what)?;
-                let token = parse_token(&body).ok_or_else(|| {
-                    self.auth_error(format!(
-                        "the token server {} answered without a token",
-                        host_of(realm)
-                    ))
-                })?;
-                Ok(format!("Bearer {token}"))
+                self.bearer_from(response, realm, &what)
             }
         }
     }
@@ -423,8 +415,18 @@ impl RegistryClient {
             }
             _ => {}
         }
-        let response = self.expect_ok(response, &what)?;
-        let body = self.read_limited(response, 1024 * 1024, &what)?;
+        self.bearer_from(response, realm, &what)
+    }
+
+    /// The `Authorization` value from a token server's answer (`token` or `access_token`).
+    fn bearer_from(
+        &self,
+        response: Response<ureq::Body>,
+        realm: &str,
+        what: &str,
+    ) -> Result<String, RemoteError> {
+        let response = self.expect_ok(response, what)?;
+        let body = self.read_limited(response, 1024 * 1024, what)?;
         let token = parse_token(&body).ok_or_else(|| {
             self.auth_error(format!(
                 "the token server {} answered without a token",

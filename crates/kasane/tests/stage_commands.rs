@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    Path::new(&manifest_dir()).join("../..")
 }
 
 /// Runs kasane in the workspace root; returns (exit code, stdout, stderr).
@@ -278,4 +278,11 @@ fn errors_are_clear_with_exit_code_2() {
         ));
     }
     insta::assert_snapshot!("stage_command_errors", report);
+}
+
+/// This package's directory, as cargo (or nextest) tells the running test; not the compile-time
+/// `env!`, which would point at wherever the binary was first built when a shared target
+/// directory reuses it for another checkout.
+fn manifest_dir() -> String {
+    std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests")
 }

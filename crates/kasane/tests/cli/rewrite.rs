@@ -1,24 +1,18 @@
 //! `kasane merge` and `kasane fix`: what they print, write and exit with.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::{kasane, render};
 
-fn data() -> &'static Path {
-    Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/cli/data/rewrite"
-    ))
+fn data() -> PathBuf {
+    Path::new(&manifest_dir()).join("tests/cli/data/rewrite")
 }
 
-fn example() -> &'static Path {
-    Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../examples/python-venv"
-    ))
+fn example() -> PathBuf {
+    Path::new(&manifest_dir()).join("../../examples/python-venv")
 }
 
-fn run_in(dir: &Path, args: &[&str]) -> String {
+fn run_in(dir: impl AsRef<Path>, args: &[&str]) -> String {
     render(&kasane().current_dir(dir).args(args).output().unwrap())
 }
 
@@ -139,4 +133,11 @@ fn reads_standard_input() {
         String::from_utf8_lossy(&out.stdout),
         "FROM a\nLABEL a=1 \\\n    b=2\n"
     );
+}
+
+/// This package's directory, as cargo (or nextest) tells the running test; not the compile-time
+/// `env!`, which would point at wherever the binary was first built when a shared target
+/// directory reuses it for another checkout.
+fn manifest_dir() -> String {
+    std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests")
 }
