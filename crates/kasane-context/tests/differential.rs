@@ -19,7 +19,7 @@ const GO_SOURCE: &str = "/usr/share/gocode/src/github.com/moby/patternmatcher";
 fn oracle() -> PathBuf {
     let gopath = std::env::var("KASANE_GOPATH").unwrap_or_else(|_| "/usr/share/gocode".into());
     let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("go-oracle");
-    let src = Path::new(&manifest_dir()).join("tests/go-oracle");
+    let src = kasane_testenv::package_dir().join("tests/go-oracle");
     let status = Command::new("go")
         .args(["build", "-o"])
         .arg(&out)
@@ -631,11 +631,4 @@ fn go_regexp_layer_agrees_with_go() {
             .collect::<Vec<_>>()
             .join("\n")
     );
-}
-
-/// This package's directory, as cargo (or nextest) tells the running test; not the compile-time
-/// `env!`, which would point at wherever the binary was first built when a shared target
-/// directory reuses it for another checkout.
-fn manifest_dir() -> String {
-    std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests")
 }

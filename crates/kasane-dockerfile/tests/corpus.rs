@@ -6,7 +6,7 @@
 //! into `$KASANE_CACHE/corpus-dockerfiles` (as `scripts/conformance-parser`
 //! does), or reads `KASANE_CORPUS_DIR` when set. `scripts/test` runs it.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use kasane_dockerfile::{Arguments, Dialect, Dockerfile, Instruction, ParseOptions, Span};
@@ -16,7 +16,7 @@ fn corpus_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("KASANE_CORPUS_DIR") {
         return PathBuf::from(dir);
     }
-    let root = Path::new(&manifest_dir()).join("../..");
+    let root = kasane_testenv::package_dir().join("../..");
     let shared = std::env::var_os("KASANE_SHARED").map_or_else(
         || {
             let beside = root.join("../shared");
@@ -214,11 +214,4 @@ fn corpus_round_trip() {
     );
     // Nearly every corpus file parses (21 do not, per the oracle).
     assert!(ok > 2 * (files.len() - 100), "only {ok} successful parses");
-}
-
-/// This package's directory, as cargo (or nextest) tells the running test; not the compile-time
-/// `env!`, which would point at wherever the binary was first built when a shared target
-/// directory reuses it for another checkout.
-fn manifest_dir() -> String {
-    std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests")
 }

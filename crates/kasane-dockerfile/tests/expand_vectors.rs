@@ -8,13 +8,12 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 
 use kasane_dockerfile::expand::{Env, Lexer};
 use serde::Deserialize;
 
 fn data(name: &str) -> String {
-    let path = PathBuf::from(manifest_dir()).join("tests/data").join(name);
+    let path = kasane_testenv::package_dir().join("tests/data").join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -244,11 +243,4 @@ fn own_cases_match_buildkit() {
         }
     }
     report(&failures, total, "expand-cases");
-}
-
-/// This package's directory, as cargo (or nextest) tells the running test; not the compile-time
-/// `env!`, which would point at wherever the binary was first built when a shared target
-/// directory reuses it for another checkout.
-fn manifest_dir() -> String {
-    std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests")
 }

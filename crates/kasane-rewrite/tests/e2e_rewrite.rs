@@ -27,7 +27,7 @@ const NONDETERMINISTIC: &[&str] = &[
 const APT_CACHES: &[&str] = &["/var/lib/apt/lists/", "/var/cache/apt/"];
 
 fn example_dir() -> PathBuf {
-    Path::new(&manifest_dir()).join("../../examples/python-venv")
+    kasane_testenv::package_dir().join("../../examples/python-venv")
 }
 
 fn engine() -> Engine {
@@ -300,11 +300,4 @@ fn go_style_multi_stage_merge_and_fix_keep_meaning() {
     let t: Vec<&str> = tags.iter().map(String::as_str).collect();
     remove_images(&t);
     assert!(after_merge.layers < before.layers);
-}
-
-/// This package's directory, as cargo (or nextest) tells the running test; not the compile-time
-/// `env!`, which would point at wherever the binary was first built when a shared target
-/// directory reuses it for another checkout.
-fn manifest_dir() -> String {
-    std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests")
 }

@@ -4,7 +4,7 @@
 use kasane_rewrite::{FixOptions, MergeOptions, fix, merge};
 
 fn check(name: &str) {
-    let path = format!("{}/tests/data/{name}", manifest_dir());
+    let path = kasane_testenv::package_dir().join("tests/data").join(name);
     let text = std::fs::read_to_string(path).unwrap();
     let df = kasane_dockerfile::parse(&text).unwrap();
     let merged = merge(&df, MergeOptions::default()).unwrap();
@@ -41,10 +41,7 @@ fn an_open_backquote_in_a_run() {
 #[test]
 fn two_findings_with_one_fix_and_a_moved_update() {
     check("corpus-two-updates.Dockerfile");
-    let path = format!(
-        "{}/tests/data/corpus-two-updates.Dockerfile",
-        manifest_dir()
-    );
+    let path = kasane_testenv::package_dir().join("tests/data/corpus-two-updates.Dockerfile");
     let text = std::fs::read_to_string(path).unwrap();
     let fixed = fix("Dockerfile", &text, &FixOptions::default()).unwrap();
     assert_eq!(
@@ -63,11 +60,4 @@ fn a_label_with_an_open_quote() {
 #[test]
 fn sudo_apt_and_a_later_cleanup() {
     check("fuzz-sudo-apt.Dockerfile");
-}
-
-/// This package's directory, as cargo (or nextest) tells the running test; not the compile-time
-/// `env!`, which would point at wherever the binary was first built when a shared target
-/// directory reuses it for another checkout.
-fn manifest_dir() -> String {
-    std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests")
 }

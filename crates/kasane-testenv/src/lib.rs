@@ -221,6 +221,16 @@ fn run_checked(cmd: &mut Command) -> Output {
     out
 }
 
+/// The directory of the package whose test is running, as cargo (or nextest) tells the test at
+/// run time. Not the compile-time `env!("CARGO_MANIFEST_DIR")`: the target directory is shared by
+/// every checkout on the machine, and cargo reuses a test binary built by another checkout when
+/// this one's sources are older, so a baked-in path could point at that other checkout.
+pub fn package_dir() -> PathBuf {
+    PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

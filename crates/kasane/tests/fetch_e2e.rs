@@ -4,7 +4,7 @@
 //! gateway only while the test runs.
 
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::Ordering;
 
@@ -21,7 +21,7 @@ fn static_kasane() -> PathBuf {
     if let Some(path) = std::env::var_os("KASANE_STATIC_BIN") {
         return PathBuf::from(path);
     }
-    let root = Path::new(&manifest_dir()).join("../..");
+    let root = kasane_testenv::package_dir().join("../..");
     let target_dir = std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| root.join("target"), PathBuf::from)
         .join("static");
@@ -191,11 +191,4 @@ fn fetch_runs_inside_docker_builds_from_a_scratch_kasane_image() {
     assert!(!ok, "a build with a wrong checksum succeeded:\n{log}");
     assert!(log.contains("checksum mismatch"), "{log}");
     drop(server);
-}
-
-/// This package's directory, as cargo (or nextest) tells the running test; not the compile-time
-/// `env!`, which would point at wherever the binary was first built when a shared target
-/// directory reuses it for another checkout.
-fn manifest_dir() -> String {
-    std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests")
 }

@@ -5,7 +5,7 @@ use assert_cmd::Command;
 
 fn kasane() -> Command {
     let mut c = Command::cargo_bin("kasane").unwrap();
-    c.current_dir(manifest_dir());
+    c.current_dir(kasane_testenv::package_dir());
     c.env("NO_COLOR", "1");
     c
 }
@@ -209,11 +209,4 @@ fn build_args_resolve_args() {
         .unwrap();
     assert_eq!(from_env.status.code(), Some(1));
     assert_eq!(String::from_utf8(from_env.stdout).unwrap(), out);
-}
-
-/// This package's directory, as cargo (or nextest) tells the running test; not the compile-time
-/// `env!`, which would point at wherever the binary was first built when a shared target
-/// directory reuses it for another checkout.
-fn manifest_dir() -> String {
-    std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests")
 }

@@ -5,7 +5,7 @@ use assert_cmd::Command;
 
 fn run(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
     let mut c = Command::cargo_bin("kasane").unwrap();
-    c.current_dir(manifest_dir()).args(args);
+    c.current_dir(kasane_testenv::package_dir()).args(args);
     if let Some(s) = stdin {
         c.write_stdin(s);
     }
@@ -77,11 +77,4 @@ fn dialect_changes_env_values() {
     // for this format) does not.
     assert!(current.contains(r#""value": ["k", "v", "="]"#), "{current}");
     assert!(old.contains(r#""value": ["k", "v"]"#), "{old}");
-}
-
-/// This package's directory, as cargo (or nextest) tells the running test; not the compile-time
-/// `env!`, which would point at wherever the binary was first built when a shared target
-/// directory reuses it for another checkout.
-fn manifest_dir() -> String {
-    std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests")
 }

@@ -1,12 +1,12 @@
 //! CLI snapshots of `kasane stages`, `kasane prune` and `kasane cache-plan` on the shipped
 //! examples (every format and mode), plus their errors and exit codes.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use assert_cmd::Command;
 
 fn root() -> PathBuf {
-    Path::new(&manifest_dir()).join("../..")
+    kasane_testenv::package_dir().join("../..")
 }
 
 /// Runs kasane in the workspace root; returns (exit code, stdout, stderr).
@@ -278,11 +278,4 @@ fn errors_are_clear_with_exit_code_2() {
         ));
     }
     insta::assert_snapshot!("stage_command_errors", report);
-}
-
-/// This package's directory, as cargo (or nextest) tells the running test; not the compile-time
-/// `env!`, which would point at wherever the binary was first built when a shared target
-/// directory reuses it for another checkout.
-fn manifest_dir() -> String {
-    std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests")
 }

@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 use crate::{kasane, render};
 
 fn data() -> PathBuf {
-    Path::new(&manifest_dir()).join("tests/cli/data/rewrite")
+    kasane_testenv::package_dir().join("tests/cli/data/rewrite")
 }
 
 fn example() -> PathBuf {
-    Path::new(&manifest_dir()).join("../../examples/python-venv")
+    kasane_testenv::package_dir().join("../../examples/python-venv")
 }
 
 fn run_in(dir: impl AsRef<Path>, args: &[&str]) -> String {
@@ -133,11 +133,4 @@ fn reads_standard_input() {
         String::from_utf8_lossy(&out.stdout),
         "FROM a\nLABEL a=1 \\\n    b=2\n"
     );
-}
-
-/// This package's directory, as cargo (or nextest) tells the running test; not the compile-time
-/// `env!`, which would point at wherever the binary was first built when a shared target
-/// directory reuses it for another checkout.
-fn manifest_dir() -> String {
-    std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests")
 }
