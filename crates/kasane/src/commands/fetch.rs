@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use kasane_fetch::{Download, Event, RootSource, Sha256Digest};
+use kasane_image::size::iec;
 
 use crate::exit::Outcome;
 
@@ -75,8 +76,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
         };
         report.notice(&format!(
             "{} in {elapsed:.1} s ({}/s) {how}",
-            human_bytes(summary.bytes),
-            human_bytes(((summary.bytes - summary.resumed) as f64 / elapsed.max(1e-3)) as u64),
+            iec(summary.bytes),
+            iec(((summary.bytes - summary.resumed) as f64 / elapsed.max(1e-3)) as u64),
         ));
     }
     let mut stdout = std::io::stdout().lock();
@@ -130,9 +131,9 @@ impl Report {
                 chunk_size,
             } => format!(
                 "{} in {} of {} over {}",
-                human_bytes(*size),
+                iec(*size),
                 plural(*chunks, "range"),
-                human_bytes(*chunk_size),
+                iec(*chunk_size),
                 plural(*connections, "connection"),
             ),
             Event::SingleStream(reason) => format!("{reason}; downloading over one connection"),
@@ -143,8 +144,8 @@ impl Report {
             Event::LengthUnknown => return,
             Event::Resuming { done, total } => format!(
                 "resuming: {} of {} already downloaded",
-                human_bytes(*done),
-                human_bytes(*total)
+                iec(*done),
+                iec(*total)
             ),
             Event::NotResuming(reason) => {
                 format!("starting over instead of resuming the earlier download: {reason}")
@@ -196,12 +197,12 @@ impl Report {
         let line = match total {
             Some(total) if total > 0 => format!(
                 "{} / {} {:>3}%  {}/s",
-                human_bytes(done),
-                human_bytes(total),
+                iec(done),
+                iec(total),
                 done * 100 / total,
-                human_bytes(rate as u64)
+                iec(rate as u64)
             ),
-            _ => format!("{}  {}/s", human_bytes(done), human_bytes(rate as u64)),
+            _ => format!("{}  {}/s", iec(done), iec(rate as u64)),
         };
         let _ = write!(std::io::stderr().lock(), "\r\x1b[2K{line}");
     }
@@ -222,22 +223,6 @@ fn plural(n: usize, noun: &str) -> String {
         format!("1 {noun}")
     } else {
         format!("{n} {noun}s")
-    }
-}
-
-/// `1536` → `1.5 KiB`.
-fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
     }
 }
 
@@ -294,14 +279,6 @@ mod tests {
         for bad in ["", "M", "8X", "-1", "0", "1.5M", "99999999999999G"] {
             assert!(parse_size(bad).is_err(), "{bad:?}");
         }
-    }
-
-    #[test]
-    fn human_sizes() {
-        assert_eq!(human_bytes(0), "0 B");
-        assert_eq!(human_bytes(1023), "1023 B");
-        assert_eq!(human_bytes(1536), "1.5 KiB");
-        assert_eq!(human_bytes(256 << 20), "256.0 MiB");
     }
 
     #[test]
