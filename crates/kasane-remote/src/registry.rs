@@ -88,14 +88,17 @@ impl std::fmt::Debug for RegistryClient {
 impl RegistryClient {
     /// A client for the repository `reference` names. HTTPS, with the registry's certificate
     /// directory when it has one (`certs.d/HOST[:PORT]/`, see [`CertSource`]); plain HTTP with
-    /// `options.insecure`, and for a registry on this machine that has no certificate directory
-    /// (as Docker allows). Fails only when that directory is unusable.
+    /// `options.insecure`, and for a registry on this machine whose certificate directory is
+    /// missing or empty (as Docker allows). Fails only when that directory is unusable.
     pub fn new(
         reference: &Reference,
         options: &RegistryOptions,
     ) -> Result<RegistryClient, RemoteError> {
         let certs = match options.certs.dir_for(&reference.registry) {
-            Some(dir) if !options.insecure => Some(RegistryCerts::load(&reference.registry, &dir)?),
+            // A directory with nothing in it changes nothing, as for Docker.
+            Some(dir) if !options.insecure => {
+                Some(RegistryCerts::load(&reference.registry, &dir)?).filter(|c| !c.is_empty())
+            }
             _ => None,
         };
         let plain_http = options.insecure || (reference.is_local() && certs.is_none());

@@ -315,6 +315,49 @@ fn wrong_credentials_name_the_registry_and_never_the_password() {
 }
 
 #[test]
+fn certificate_directories_decide_https_for_a_local_registry() {
+    let image = test_image(Packing::Gzip, "amd64");
+    let registry = serve(FakeRegistry::builder(), &image, "v1").start();
+    let r = Reference::parse(&format!("{}/{REPO}:v1", registry.host())).unwrap();
+    let with_certs = |dir: &Path| {
+        let options = RegistryOptions {
+            certs: kasane_remote::CertSource::Dir(dir.to_owned()),
+            ..options(None)
+        };
+        RegistrySource::new(r.clone(), &options)
+    };
+    // An empty directory changes nothing: plain HTTP, as for any local registry.
+    let empty = tempfile::tempdir().unwrap();
+    let src = with_certs(empty.path()).unwrap();
+    assert_eq!(read(&src, None).unwrap().layers.len(), 2);
+    // A CA in it means the registry speaks TLS: this plain-HTTP one then fails the handshake.
+    let ca = tempfile::tempdir().unwrap();
+    std::fs::write(ca.path().join("ca.crt"), CA_PEM).unwrap();
+    let e = read(&with_certs(ca.path()).unwrap(), None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains(&registry.host()), "{e}");
+    // A directory that cannot be read is an error before any request.
+    let missing = empty.path().join("nothing-here");
+    let e = with_certs(&missing).unwrap_err().to_string();
+    assert!(e.contains("nothing-here"), "{e}");
+}
+
+/// A self-signed CA certificate made once with `openssl req -x509 -newkey ec`; it secures nothing.
+const CA_PEM: &str = "-----BEGIN CERTIFICATE-----
+MIIBiDCCAS2gAwIBAgIUb/pBi0bckaCgQkhcjh3v90MAX84wCgYIKoZIzj0EAwIw
+GTEXMBUGA1UEAwwOa2FzYW5lLXRlc3QtY2EwHhcNMjYxMTIzMDQ0MjMzWhcNMzYx
+MTIwMDQ0MjMzWjAZMRcwFQYDVQQDDA5rYXNhbmUtdGVzdC1jYTBZMBMGByqGSM49
+AgEGCCqGSM49AwEHA0IABDNkaFI919NoWgMHRTiMfc2Sxp77MJycj4fFy1KS26g9
+vEVkxt7YxnmSUt4ufbm9JGfkhc1PvJLsB8lVEtQuJGmjUzBRMB0GA1UdDgQWBBTf
+3LuYpncc0r8/OG3wEWr+bASm1TAfBgNVHSMEGDAWgBTf3LuYpncc0r8/OG3wEWr+
+bASm1TAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0kAMEYCIQDdrOuHGaZO
+Dtyc4TzwaTHyAUleB3BiUHOZMlXBWpa9BgIhAIoaUcwgZ3Nt3h6hyTRhquARqzTB
+wCFmhQo/iS2LoVw5
+-----END CERTIFICATE-----
+";
+
+#[test]
 fn basic_auth_uses_the_stored_password() {
     let image = test_image(Packing::Gzip, "amd64");
     let auth = RegistryAuth::Basic {
