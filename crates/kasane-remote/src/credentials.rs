@@ -288,54 +288,45 @@ mod tests {
         assert!(!format!("{hub:?}").contains("hubpw"));
     }
 
+    /// Installs `docker-credential-NAME` in `dir`, answering `user` and `secret` for
+    /// `reg.example` only.
+    fn install_helper(dir: &Path, name: &str, user: &str, secret: &str) {
+        use std::os::unix::fs::PermissionsExt;
+        let bin = dir.join(format!("docker-credential-{name}"));
+        std::fs::write(
+            &bin,
+            format!(
+                "#!/bin/sh\nread host\n[ \"$1\" = get ] && [ \"$host\" = reg.example ] || exit 1\n\
+                 echo '{{\"ServerURL\":\"reg.example\",\"Username\":\"{user}\",\"Secret\":\"{secret}\"}}'\n"
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    fn write_config(dir: &Path, json: &str) {
+        std::fs::write(dir.join("config.json"), json).unwrap();
+    }
+
     #[test]
     fn runs_credential_helpers() {
         let dir = tempfile::tempdir().unwrap();
-        let bin = dir.path().join("docker-credential-kasanetest");
-        std::fs::write(
-            &bin,
-            "#!/bin/sh\nread host\n[ \"$1\" = get ] && [ \"$host\" = reg.example ] || exit 1\n\
-             echo '{\"ServerURL\":\"reg.example\",\"Username\":\"h\",\"Secret\":\"s3\"}'\n",
-        )
-        .unwrap();
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
-        std::fs::write(
-            dir.path().join("config.json"),
-            r#"{"credHelpers":{"reg.example":"kasanetest"}}"#,
-        )
-        .unwrap();
-        let found = lookup_in("reg.example", Some(dir.path()), Some(dir.path()));
-        let c = found.unwrap().unwrap();
+        let d = dir.path();
+        install_helper(d, "kasanetest", "h", "s3");
+        write_config(d, r#"{"credHelpers":{"reg.example":"kasanetest"}}"#);
+        let c = lookup_in("reg.example", Some(d), Some(d)).unwrap().unwrap();
         assert_eq!((c.username.as_str(), c.secret.as_str()), ("h", "s3"));
         assert!(!c.identity_token);
         // Docker's convention: a helper answering for the user `<token>` holds an identity
         // token.
-        let token_helper = dir.path().join("docker-credential-kasanetok");
-        std::fs::write(
-            &token_helper,
-            "#!/bin/sh\nread host\n\
-             echo '{\"ServerURL\":\"reg.example\",\"Username\":\"<token>\",\"Secret\":\"rt\"}'\n",
-        )
-        .unwrap();
-        std::fs::set_permissions(&token_helper, std::fs::Permissions::from_mode(0o755)).unwrap();
-        std::fs::write(
-            dir.path().join("config.json"),
-            r#"{"credHelpers":{"reg.example":"kasanetok"}}"#,
-        )
-        .unwrap();
-        let t = lookup_in("reg.example", Some(dir.path()), Some(dir.path()))
-            .unwrap()
-            .unwrap();
+        install_helper(d, "kasanetok", "<token>", "rt");
+        write_config(d, r#"{"credHelpers":{"reg.example":"kasanetok"}}"#);
+        let t = lookup_in("reg.example", Some(d), Some(d)).unwrap().unwrap();
         assert!(t.identity_token && t.secret == "rt");
         // A helper that holds nothing for the host leaves the lookup empty.
-        std::fs::write(
-            dir.path().join("config.json"),
-            r#"{"credsStore":"kasanetest"}"#,
-        )
-        .unwrap();
+        write_config(d, r#"{"credsStore":"kasanetest"}"#);
         assert!(
-            lookup_in("other.example", Some(dir.path()), Some(dir.path()))
+            lookup_in("other.example", Some(d), Some(d))
                 .unwrap()
                 .is_none()
         );
