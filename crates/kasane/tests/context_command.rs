@@ -1,9 +1,9 @@
 //! CLI snapshots of `kasane context` and `kasane ignore` on a monorepo-shaped fixture (text and
 //! JSON), with the temporary directory replaced by `[CTX]`.
 
-use std::path::Path;
+mod common;
 
-use assert_cmd::Command;
+use std::path::Path;
 
 /// Writes a small monorepo: two services, a vendored tree, generated output, docs.
 fn fixture() -> tempfile::TempDir {
@@ -41,20 +41,9 @@ fn fixture() -> tempfile::TempDir {
 }
 
 fn kasane(dir: &Path, args: &[&str]) -> String {
-    let out = Command::cargo_bin("kasane")
-        .unwrap()
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.code() == Some(0),
-        "kasane {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .replace(&dir.display().to_string(), "[CTX]")
+    let (out, err, code) = common::run(args, dir);
+    assert_eq!(code, 0, "kasane {args:?}: {err}");
+    out.replace("[TMP]", "[CTX]")
 }
 
 #[test]
