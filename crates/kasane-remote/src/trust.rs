@@ -171,25 +171,9 @@ mod tests {
     use super::*;
 
     // A self-signed certificate and its key, made once with `openssl req -x509 -newkey ec` for
-    // these tests (they secure nothing).
-    const CERT: &str = "-----BEGIN CERTIFICATE-----
-MIIBiDCCAS2gAwIBAgIUb/pBi0bckaCgQkhcjh3v90MAX84wCgYIKoZIzj0EAwIw
-GTEXMBUGA1UEAwwOa2FzYW5lLXRlc3QtY2EwHhcNMjYxMTIzMDQ0MjMzWhcNMzYx
-MTIwMDQ0MjMzWjAZMRcwFQYDVQQDDA5rYXNhbmUtdGVzdC1jYTBZMBMGByqGSM49
-AgEGCCqGSM49AwEHA0IABDNkaFI919NoWgMHRTiMfc2Sxp77MJycj4fFy1KS26g9
-vEVkxt7YxnmSUt4ufbm9JGfkhc1PvJLsB8lVEtQuJGmjUzBRMB0GA1UdDgQWBBTf
-3LuYpncc0r8/OG3wEWr+bASm1TAfBgNVHSMEGDAWgBTf3LuYpncc0r8/OG3wEWr+
-bASm1TAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0kAMEYCIQDdrOuHGaZO
-Dtyc4TzwaTHyAUleB3BiUHOZMlXBWpa9BgIhAIoaUcwgZ3Nt3h6hyTRhquARqzTB
-wCFmhQo/iS2LoVw5
------END CERTIFICATE-----
-";
-    const KEY: &str = "-----BEGIN PRIVATE KEY-----
-MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgEAuum4TWCxghgHlL
-a5TFZbDWbe57Xn6YQ9CJKearX7OhRANCAAQzZGhSPdfTaFoDB0U4jH3Nksae+zCc
-nI+HxctSktuoPbxFZMbe2MZ5klLeLn25vSRn5IXNT7yS7AfJVRLULiRp
------END PRIVATE KEY-----
-";
+    // the tests (they secure nothing).
+    const CERT: &str = include_str!("../tests/data/test-ca.pem");
+    const KEY: &str = include_str!("../tests/data/test-ca.key");
 
     fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();

@@ -344,18 +344,7 @@ fn certificate_directories_decide_https_for_a_local_registry() {
 }
 
 /// A self-signed CA certificate made once with `openssl req -x509 -newkey ec`; it secures nothing.
-const CA_PEM: &str = "-----BEGIN CERTIFICATE-----
-MIIBiDCCAS2gAwIBAgIUb/pBi0bckaCgQkhcjh3v90MAX84wCgYIKoZIzj0EAwIw
-GTEXMBUGA1UEAwwOa2FzYW5lLXRlc3QtY2EwHhcNMjYxMTIzMDQ0MjMzWhcNMzYx
-MTIwMDQ0MjMzWjAZMRcwFQYDVQQDDA5rYXNhbmUtdGVzdC1jYTBZMBMGByqGSM49
-AgEGCCqGSM49AwEHA0IABDNkaFI919NoWgMHRTiMfc2Sxp77MJycj4fFy1KS26g9
-vEVkxt7YxnmSUt4ufbm9JGfkhc1PvJLsB8lVEtQuJGmjUzBRMB0GA1UdDgQWBBTf
-3LuYpncc0r8/OG3wEWr+bASm1TAfBgNVHSMEGDAWgBTf3LuYpncc0r8/OG3wEWr+
-bASm1TAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0kAMEYCIQDdrOuHGaZO
-Dtyc4TzwaTHyAUleB3BiUHOZMlXBWpa9BgIhAIoaUcwgZ3Nt3h6hyTRhquARqzTB
-wCFmhQo/iS2LoVw5
------END CERTIFICATE-----
-";
+const CA_PEM: &str = include_str!("data/test-ca.pem");
 
 #[test]
 fn basic_auth_uses_the_stored_password() {
